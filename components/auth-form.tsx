@@ -1,0 +1,99 @@
+"use client";
+import { useMutation } from "@tanstack/react-query";
+import { signIn } from "next-auth/react";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { type FormEvent, useState } from "react";
+import { useTRPC } from "./trpc";
+
+type Mode = "sign-in" | "sign-up";
+
+export function AuthForm({ mode }: { mode: Mode }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+  const register = useMutation(trpc.auth.register.mutationOptions());
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    setError(null);
+    setPending(true);
+    const form = new FormData(event.currentTarget);
+    const username = String(form.get("username") ?? "");
+    const password = String(form.get("password") ?? "");
+    try {
+      if (mode === "sign-up") {
+        await register.mutateAsync({ username, password, displayName: String(form.get("displayName") ?? "") });
+      }
+      const result = await signIn("credentials", { username, password, redirect: false });
+      if (!result || result.error) {
+        setError("Wrong username or password");
+        return;
+      }
+      router.replace("/");
+      router.refresh();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setPending(false);
+    }
+  }
+
+  const isSignUp = mode === "sign-up";
+  return (
+    <main className="auth-page">
+      <form className="auth-card" onSubmit={onSubmit} aria-labelledby="auth-title" data-testid={`${mode}-form`}>
+        <h1 id="auth-title">{isSignUp ? "Create your Chorus account" : "Sign in to Chorus"}</h1>
+        <label className="field">
+          Username
+          <input name="username" autoComplete="username" required minLength={3} maxLength={32} autoFocus />
+        </label>
+        {isSignUp && (
+          <label className="field">
+            Display name
+            <input name="displayName" autoComplete="name" required maxLength={64} />
+          </label>
+        )}
+        <label className="field">
+          Password
+          <input
+            name="password"
+            type="password"
+            autoComplete={isSignUp ? "new-password" : "current-password"}
+            required
+            minLength={8}
+          />
+        </label>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button className="btn" type="submit" disabled={pending}>
+          {isSignUp ? "Sign up" : "Sign in"}
+        </button>
+        <p className="muted">
+          {isSignUp ? (
+            <>
+              Have an account? <Link href="/sign-in">Sign in</Link>
+            </>
+          ) : (
+            <>
+              New here? <Link href="/sign-up">Create an account</Link>
+            </>
+          )}
+        </p>
+      </form>
+    </main>
+  );
+}
+
+function errorMessage(e: unknown): string {
+  if (e && typeof e === "object" && "data" in e) {
+    const data = (e as { data?: { zodError?: { fieldErrors?: Record<string, string[]> } } }).data;
+    const first = Object.values(data?.zodError?.fieldErrors ?? {})[0]?.[0];
+    if (first) return first;
+  }
+  return e instanceof Error ? e.message : "Something went wrong";
+}

@@ -1,0 +1,43 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryRows } from "./client";
+import { migrate } from "./migrate";
+import { users } from "./schema";
+import { createTestDb, type TestDb, testDrivers } from "./testing";
+
+describe.each(testDrivers)("the database on %s", (driver) => {
+  let handle: TestDb;
+  beforeAll(async () => {
+    handle = await createTestDb(driver);
+  });
+  afterAll(async () => {
+    await handle.close();
+  });
+
+  it("has every table of the data model after migrating", async () => {
+    const rows = await queryRows<{ table_name: string }>(
+      handle.db,
+      sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
+    );
+    expect(rows.map((r) => r.table_name)).toEqual(["conversations", "members", "mentions", "messages", "outbox", "users"]);
+  });
+
+  it("migrates again without changing anything", async () => {
+    await migrate(handle);
+    const rows = await queryRows<{ n: number }>(handle.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it("keeps usernames unique whatever their case", async () => {
+    await handle.db.insert(users).values({ username: "Alice", displayName: "Alice", passwordHash: "x" });
+    await expect(
+      handle.db.insert(users).values({ username: "alice", displayName: "Other", passwordHash: "x" }),
+    ).rejects.toThrow();
+  });
+
+  it("hands out versions from one global sequence", async () => {
+    const [a] = await queryRows<{ v: string }>(handle.db, sql`select nextval('chorus_version_seq') as v`);
+    const [b] = await queryRows<{ v: string }>(handle.db, sql`select nextval('chorus_version_seq') as v`);
+    expect(Number(b.v)).toBe(Number(a.v) + 1);
+  });
+});

@@ -1,0 +1,59 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { SQL } from "drizzle-orm";
+import * as schema from "./schema";
+import type { Db, DbOrTx } from "./types";
+
+export type DriverName = "pglite" | "postgres";
+
+export interface DbHandle {
+  db: Db;
+  driver: DriverName;
+  /** postgres.js only: the URL, for the migrator's own connection. */
+  url?: string;
+  close: () => Promise<void>;
+}
+
+export interface DbOptions {
+  /** postgres:// URL; unset means embedded PGlite. */
+  databaseUrl?: string;
+  /** PGlite data folder; "memory://" for an in-memory database. */
+  pgliteDir?: string;
+  /** postgres.js pool size. */
+  maxConnections?: number;
+}
+
+/** The one factory for both drivers. */
+export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
+  if (options.databaseUrl) {
+    const { default: postgres } = await import("postgres");
+    const { drizzle } = await import("drizzle-orm/postgres-js");
+    const client = postgres(options.databaseUrl, {
+      max: options.maxConnections ?? 10,
+      onnotice: () => {},
+    });
+    const db = drizzle(client, { schema }) as unknown as Db;
+    return { db, driver: "postgres", url: options.databaseUrl, close: () => client.end({ timeout: 5 }) };
+  }
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { drizzle } = await import("drizzle-orm/pglite");
+  const dir = options.pgliteDir ?? "./data/pglite";
+  let client: InstanceType<typeof PGlite>;
+  if (dir.startsWith("memory://")) {
+    client = new PGlite(dir);
+  } else {
+    const abs = path.resolve(dir);
+    mkdirSync(abs, { recursive: true });
+    client = new PGlite(abs);
+  }
+  await client.waitReady;
+  const db = drizzle(client, { schema }) as unknown as Db;
+  return { db, driver: "pglite", close: () => client.close() };
+}
+
+/** Runs raw SQL and returns its rows, the same shape on both drivers. */
+export async function queryRows<T extends Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}

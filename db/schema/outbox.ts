@@ -1,0 +1,24 @@
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+
+// Written in the same transaction as the change it announces; published after commit.
+export const outbox = pgTable(
+  "outbox",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    channels: text("channels").array().notNull(),
+    event: text("event").notNull(),
+    payload: jsonb("payload").$type<unknown>().notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp("processed_at", { withTimezone: true }),
+    lastError: text("last_error"),
+  },
+  (t) => [
+    // The retry worker's scan: pending rows due now.
+    index("outbox_pending_idx").on(t.nextAttemptAt).where(sql`${t.processedAt} is null`),
+  ],
+);
+
+export type OutboxRow = typeof outbox.$inferSelect;

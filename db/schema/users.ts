@@ -1,0 +1,34 @@
+import { sql } from "drizzle-orm";
+import { bigint, index, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+
+export const presenceStatuses = ["online", "away", "busy", "offline"] as const;
+export type PresenceStatus = (typeof presenceStatuses)[number];
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    username: text("username").notNull(),
+    displayName: text("display_name").notNull(),
+    avatarUrl: text("avatar_url"),
+    passwordHash: text("password_hash").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    // Highest group version among the user's groups: sync.since answers
+    // "nothing changed" from this one row (DESIGN invariant 6).
+    syncVersion: bigint("sync_version", { mode: "number" }).notNull().default(0),
+    // Status the user chose (busy, away) or null for automatic.
+    presenceManual: text("presence_manual").$type<PresenceStatus>(),
+    // Automatic status from webhooks and heartbeats.
+    presenceStatus: text("presence_status").$type<PresenceStatus>().notNull().default("offline"),
+    presenceExpiresAt: timestamp("presence_expires_at", { withTimezone: true }),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("users_username_lower_uq").on(sql`lower(${t.username})`),
+    // Expired heartbeats are swept by this index.
+    index("users_presence_expiry_idx").on(t.presenceExpiresAt),
+  ],
+);
+
+export type User = typeof users.$inferSelect;
+export type NewUser = typeof users.$inferInsert;

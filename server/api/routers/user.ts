@@ -1,0 +1,10 @@
+import { me, searchUsers, searchUsersInput, updateProfile, updateProfileInput } from "../../users/profile";
+import { createTRPCRouter, protectedProcedure } from "../trpc";
+
+export const userRouter = createTRPCRouter({
+  me: protectedProcedure.query(({ ctx }) => me(ctx.db, ctx.user.id)),
+  search: protectedProcedure.input(searchUsersInput).query(({ ctx, input }) => searchUsers(ctx.db, ctx.user.id, input)),
+  updateProfile: protectedProcedure
+    .input(updateProfileInput)
+    .mutation(({ ctx, input }) => updateProfile(ctx.db, ctx.user.id, input)),
+});

@@ -1,0 +1,51 @@
+import type { NextAuthOptions } from "next-auth";
+import CredentialsProvider from "next-auth/providers/credentials";
+import { getServerSession } from "next-auth";
+import { authSecret } from "../config/secrets";
+import { getAppDb } from "../db";
+import { logger } from "../logger";
+import { verifyCredentials } from "./accounts";
+
+export function authOptions(): NextAuthOptions {
+  return {
+    secret: authSecret(),
+    session: { strategy: "jwt", maxAge: 30 * 24 * 60 * 60 },
+    pages: { signIn: "/sign-in" },
+    providers: [
+      CredentialsProvider({
+        name: "Username",
+        credentials: {
+          username: { label: "Username", type: "text" },
+          password: { label: "Password", type: "password" },
+        },
+        async authorize(credentials) {
+          if (!credentials?.username || !credentials.password) return null;
+          const user = await verifyCredentials(await getAppDb(), credentials.username, credentials.password);
+          if (!user) {
+            logger.info({ domain: "auth" }, "sign-in refused");
+            return null;
+          }
+          return { id: user.id, name: user.displayName, username: user.username };
+        },
+      }),
+    ],
+    callbacks: {
+      jwt({ token, user }) {
+        if (user) token.sub = user.id;
+        return token;
+      },
+      session({ session, token }) {
+        if (session.user && token.sub) session.user.id = token.sub;
+        return session;
+      },
+    },
+  };
+}
+
+export type SessionUser = { id: string; name?: string | null };
+
+/** The signed-in user of the current request, or null. */
+export async function getSessionUser(): Promise<SessionUser | null> {
+  const session = await getServerSession(authOptions());
+  return session?.user?.id ? { id: session.user.id, name: session.user.name } : null;
+}

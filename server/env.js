@@ -1,0 +1,48 @@
+// Every setting Chorus reads, validated once. Imported by next.config.mjs so a
+// bad value fails the build and the start, naming the variable.
+import { createEnv } from "@t3-oss/env-nextjs";
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(1).max(65535);
+const bool = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((v) => v === "true" || v === "1");
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL");
+
+export const env = createEnv({
+  server: {
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+    PORT: port.default(3000),
+    LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+    DATA_DIR: z.string().min(1).default("./data"),
+    DATABASE_URL: postgresUrl.optional(),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    PGLITE_DIR: z.string().min(1).default("./data/pglite"),
+    AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    PUSHER_APP_ID: z.string().min(1).default("chorus"),
+    PUSHER_KEY: z.string().min(1).default("chorus-key"),
+    PUSHER_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+    PUSHER_HOST: z.string().min(1).optional(),
+    PUSHER_PORT: port.optional(),
+    PUSHER_USE_TLS: bool,
+    PUSHER_PUBLIC_HOST: z.string().min(1).optional(),
+    PUSHER_PUBLIC_PORT: port.optional(),
+    PUSHER_PUBLIC_TLS: bool,
+    SOKETI_PORT: port.default(6001),
+    SOKETI_HOST: z.string().min(1).default("127.0.0.1"),
+    SNOWFLAKE_WORKER_ID: z.coerce.number().int().min(0).max(1023).default(0),
+  },
+  client: {},
+  experimental__runtimeEnv: {},
+  emptyStringAsUndefined: true,
+  skipValidation: process.env.SKIP_ENV_VALIDATION === "1",
+  onValidationError: (issues) => {
+    const lines = issues.map((i) => `  ${i.path?.map((p) => (typeof p === "object" ? p.key : p)).join(".")}: ${i.message}`);
+    console.error(`Invalid environment variables:\n${lines.join("\n")}`);
+    throw new Error(`Invalid environment variables: ${lines.join("; ").trim()}`);
+  },
+});

@@ -1,0 +1,33 @@
+// One typed event map shared by the server publisher and the browser client.
+// Each domain adds its events here; payloads must stay under Pusher's 10 KB.
+
+export type WireMessage = {
+  id: string;
+  conversationId: string;
+  seq: number;
+  senderId: string | null;
+  senderName: string | null;
+  senderAvatarUrl: string | null;
+  clientMsgId: string | null;
+  kind: "text" | "system";
+  body: string;
+  meta: Record<string, unknown> | null;
+  createdAt: string;
+};
+
+export interface RealtimeEvents {
+  "message.new": WireMessage;
+  /** A conversation's receipts moved: clients refetch receipts for it. */
+  "receipts.changed": { conversationId: string; upToSeq: number };
+  /** The user's own read position moved on another device. */
+  "read.changed": { conversationId: string; readSeq: number };
+  /** Group info or membership changed: call sync.since with your last version. */
+  sync: { version: number };
+  presence: { userId: string; status: "online" | "away" | "busy" | "offline"; lastSeenAt: string | null };
+  "client-typing": { userId: string; name: string };
+}
+
+export type RealtimeEventName = keyof RealtimeEvents;
+
+/** Pusher rejects events over 10 KB; larger ones carry ids only. */
+export const MAX_EVENT_BYTES = 10_000;

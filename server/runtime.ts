@@ -1,0 +1,33 @@
+import { closeAppDb, getAppDbHandle } from "./db";
+import { logger } from "./logger";
+
+type Worker = { stop: () => Promise<void> };
+
+const globalForRuntime = globalThis as unknown as { chorusRuntime?: { workers: Worker[] } };
+
+/** Database first, then the workers each domain registers here. */
+export async function startServerRuntime(): Promise<void> {
+  if (globalForRuntime.chorusRuntime) return;
+  const runtime = { workers: [] as Worker[] };
+  globalForRuntime.chorusRuntime = runtime;
+  await getAppDbHandle();
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    for (const worker of runtime.workers.reverse()) {
+      try {
+        await worker.stop();
+      } catch (error) {
+        logger.error({ err: error }, "worker failed to stop");
+      }
+    }
+    await closeAppDb();
+    logger.info("shutdown complete");
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+}

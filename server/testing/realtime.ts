@@ -1,0 +1,102 @@
+import { createServer } from "node:net";
+import Pusher from "pusher-js";
+import type { Db } from "@/db/types";
+import { authorizeChannels } from "../realtime/authorize";
+import { createBatchingAuthorizer } from "../realtime/client";
+import type { RealtimeServerConfig } from "../realtime/config";
+import { createPublisher, type Publisher } from "../realtime/publisher";
+import { type EmbeddedSoketi, startEmbeddedSoketi } from "../realtime/soketi";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export type TestSoketi = { soketi: EmbeddedSoketi; config: RealtimeServerConfig; publisher: Publisher };
+
+/** A real Soketi on a free loopback port, with a publisher pointed at it. */
+export async function startTestSoketi(options: { webhookUrl?: string } = {}): Promise<TestSoketi> {
+  const port = await freePort();
+  const config: RealtimeServerConfig = {
+    appId: "chorus-test",
+    key: "chorus-test-key",
+    secret: "chorus-test-secret",
+    host: "127.0.0.1",
+    port,
+    useTLS: false,
+  };
+  const soketi = await startEmbeddedSoketi({
+    port,
+    appId: config.appId,
+    key: config.key,
+    secret: config.secret,
+    webhooks: options.webhookUrl
+      ? [{ url: options.webhookUrl, event_types: ["channel_occupied", "channel_vacated"] }]
+      : [],
+  });
+  return { soketi, config, publisher: createPublisher(config) };
+}
+
+/**
+ * A pusher-js client in Node acting as a user. pusher-js sends no cookies in
+ * Node, so it authorizes through the same function /api/pusher/auth calls.
+ */
+export function connectAs(
+  db: Db,
+  realtime: TestSoketi,
+  userId: string,
+  options: { onAuthRequest?: (channels: string[]) => void } = {},
+): Pusher {
+  const authorizeOne = createBatchingAuthorizer(async (socketId, channels) => {
+    options.onAuthRequest?.(channels);
+    return authorizeChannels(db, realtime.publisher, userId, socketId, channels);
+  });
+  return new Pusher(realtime.config.key, {
+    cluster: "",
+    wsHost: "127.0.0.1",
+    wsPort: realtime.config.port,
+    forceTLS: false,
+    enabledTransports: ["ws"],
+    disableStats: true,
+    channelAuthorization: {
+      transport: "ajax",
+      endpoint: "/unused",
+      customHandler: ({ socketId, channelName }, callback) => {
+        authorizeOne(socketId, channelName).then(
+          (data) => callback(null, data),
+          (error: Error) => callback(error, null),
+        );
+      },
+    },
+  });
+}
+
+/** Resolves once the channel is subscribed; rejects when the subscription is refused. */
+export function subscribed(pusher: Pusher, channelName: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const channel = pusher.subscribe(channelName);
+    channel.bind("pusher:subscription_succeeded", () => resolve());
+    channel.bind("pusher:subscription_error", (error: unknown) =>
+      reject(new Error(`subscription to ${channelName} refused: ${JSON.stringify(error)}`)),
+    );
+  });
+}
+
+/** Resolves with the next `event` on a subscribed channel. */
+export function nextEvent<T>(pusher: Pusher, channelName: string, event: string): Promise<T> {
+  return new Promise((resolve) => {
+    const channel = pusher.channel(channelName) ?? pusher.subscribe(channelName);
+    const handler = (data: T) => {
+      channel.unbind(event, handler);
+      resolve(data);
+    };
+    channel.bind(event, handler);
+  });
+}
