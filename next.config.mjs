@@ -2,6 +2,8 @@ import "./server/env.js";
 
 /** @type {import("next").NextConfig} */
 const nextConfig = {
+  // Lets two builds (e2e and bench, say) live side by side in one checkout.
+  distDir: process.env.NEXT_DIST_DIR || ".next",
   reactStrictMode: true,
   poweredByHeader: false,
   // Native or self-managing packages stay out of the bundle; PGlite must load from node_modules.

@@ -35,7 +35,8 @@ try {
 }
 
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
-const hashFile = path.join(root, ".next", "chorus-source-hash");
+const distDir = process.env.NEXT_DIST_DIR || ".next";
+const hashFile = path.join(root, distDir, "chorus-source-hash");
 
 /** A hash of everything the build depends on, so a pulled change triggers a rebuild. */
 function sourceHash(): string {
@@ -61,7 +62,7 @@ function run(command: string, argv: string[], extraEnv: Record<string, string> =
 async function buildIfNeeded() {
   const wanted = sourceHash();
   const current = existsSync(hashFile) ? readFileSync(hashFile, "utf8") : "";
-  if (existsSync(path.join(root, ".next", "BUILD_ID")) && current === wanted) return;
+  if (existsSync(path.join(root, distDir, "BUILD_ID")) && current === wanted) return;
   console.log("Building Chorus (first start or changed sources)...");
   const code = await new Promise<number>((resolve) =>
     run(process.execPath, [nextBin, "build"], { NODE_ENV: "production" }).on("exit", (c) => resolve(c ?? 1)),
