@@ -15,8 +15,13 @@ export type WireMessage = {
   createdAt: string;
 };
 
+/** A message.new too large for Pusher: ids only, the client fetches it with message.history. */
+export type WireMessageRef = { id: string; conversationId: string; seq: number; ref: true };
+
 export interface RealtimeEvents {
-  "message.new": WireMessage;
+  "message.new": WireMessage | WireMessageRef;
+  /** A conversation the user belongs to appeared (a DM opened by a peer, a group joined). */
+  "conversation.new": { conversationId: string };
   /** A conversation's receipts moved: clients refetch receipts for it. */
   "receipts.changed": { conversationId: string; upToSeq: number };
   /** The user's own read position moved on another device. */
