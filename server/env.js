@@ -35,6 +35,11 @@ export const env = createEnv({
     SOKETI_PORT: port.default(6001),
     SOKETI_HOST: z.string().min(1).default("127.0.0.1"),
     SNOWFLAKE_WORKER_ID: z.coerce.number().int().min(0).max(1023).default(0),
+    // Receipts: groups up to this size list who read; larger ones get cached counts only.
+    RECEIPTS_DETAIL_MAX_MEMBERS: z.coerce.number().int().min(1).max(10000).default(100),
+    RECEIPTS_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+    // receipts.changed is coalesced per conversation within this window.
+    RECEIPTS_EVENT_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60000).default(1000),
     PRESENCE_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(90),
     PRESENCE_IDLE_SECONDS: z.coerce.number().int().min(30).max(86400).default(300),
     PRESENCE_FANOUT_MAX_MEMBERS: z.coerce.number().int().min(2).max(10000).default(100),

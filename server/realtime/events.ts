@@ -26,10 +26,13 @@ export interface RealtimeEvents {
   "receipts.changed": { conversationId: string; upToSeq: number };
   /** The user's own read position moved on another device. */
   "read.changed": { conversationId: string; readSeq: number };
+  /** The user muted or unmuted a conversation on another device. */
+  "mute.changed": { conversationId: string; muted: boolean };
   /** Group info or membership changed: call sync.since with your last version. */
   sync: { version: number };
   presence: { userId: string; status: "online" | "away" | "busy" | "offline"; lastSeenAt: string | null };
-  "client-typing": { userId: string; name: string };
+  /** Sent by members' browsers, never stored; `typing: false` clears it at once (sent, blurred). */
+  "client-typing": { userId: string; name: string; typing?: boolean };
 }
 
 export type RealtimeEventName = keyof RealtimeEvents;
