@@ -66,7 +66,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
           />
         </label>
         {error && (
-          <p className="error" role="alert">
+          <p className="error" role="alert" data-testid="auth-error">
             {error}
           </p>
         )}

@@ -1,0 +1,44 @@
+import { expect, test, uniqueUser, waitForRealtime } from "./fixtures";
+
+test("a new person signs up, lands in the empty app, signs out and signs back in", async ({ page }) => {
+  const user = uniqueUser("Nina");
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/sign-in/);
+
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await page.getByLabel("Username").fill(user.username);
+  await page.getByLabel("Display name").fill(user.displayName);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign up" }).click();
+
+  await expect(page.getByTestId("app-shell")).toBeVisible();
+  await waitForRealtime(page);
+  await expect(page.getByTestId("me-name")).toHaveText(user.displayName);
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/sign-in/);
+
+  await page.getByLabel("Username").fill(user.username);
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("auth-error")).toHaveText("Wrong username or password");
+
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("app-shell")).toBeVisible();
+  await waitForRealtime(page);
+});
+
+test("a taken username is refused with a clear message", async ({ page, request }) => {
+  const user = uniqueUser("Omar");
+  const first = await request.post("/api/trpc/auth.register", {
+    data: { json: { username: user.username, displayName: user.displayName, password: user.password } },
+  });
+  expect(first.ok()).toBeTruthy();
+  await page.goto("/sign-up");
+  await page.getByLabel("Username").fill(user.username.toUpperCase());
+  await page.getByLabel("Display name").fill("Someone else");
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(page.getByTestId("auth-error")).toHaveText("That username is taken");
+});

@@ -1,0 +1,69 @@
+import { existsSync } from "node:fs";
+import { defineConfig, devices } from "@playwright/test";
+
+// Each e2e run starts its own Chorus (PGlite + embedded Soketi) on its own
+// ports, data folder and build folder. To run two suites at once in one
+// checkout, give each a different E2E_PORT (and E2E_SOKETI_PORT).
+const port = Number(process.env.E2E_PORT ?? 3210);
+const soketiPort = Number(process.env.E2E_SOKETI_PORT ?? port + 3000);
+const dataDir = `./data/e2e-${port}`;
+const distDir = port === 3210 ? ".next" : `.next-e2e-${port}`;
+const baseURL = `http://localhost:${port}`;
+
+// Debian's Chromium when present (Playwright's own browser download is not
+// available everywhere); otherwise Playwright's bundled Chromium.
+const chromiumPath = process.env.CHROMIUM_PATH || (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined);
+const launchOptions = chromiumPath
+  ? {
+      executablePath: chromiumPath,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
+    }
+  : {};
+
+export default defineConfig({
+  testDir: "./e2e",
+  outputDir: "./test-results",
+  fullyParallel: true,
+  forbidOnly: Boolean(process.env.CI),
+  retries: 0,
+  workers: process.env.CI ? 2 : undefined,
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
+  reporter: process.env.CI ? [["list"]] : [["list"], ["html", { open: "never" }]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions,
+  },
+  projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], launchOptions } }],
+  webServer: {
+    // A fresh database per run; `scripts/start.ts` builds first when sources changed.
+    command: `node -e "require('fs').rmSync('${dataDir}',{recursive:true,force:true})" && npx tsx scripts/start.ts`,
+    url: `${baseURL}/api/health`,
+    timeout: 300_000,
+    reuseExistingServer: !process.env.CI,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      PORT: String(port),
+      SOKETI_PORT: String(soketiPort),
+      DATA_DIR: dataDir,
+      PGLITE_DIR: `${dataDir}/pglite`,
+      NEXT_DIST_DIR: distDir,
+      DATABASE_URL: "",
+      PUSHER_HOST: "",
+      LOG_LEVEL: "warn",
+      // Short throttles so e2e waits stay brief; production defaults are in server/env.js.
+      ...(process.env.E2E_EXTRA_ENV ? JSON.parse(process.env.E2E_EXTRA_ENV) : {}),
+    },
+  },
+});
