@@ -35,6 +35,8 @@ export const env = createEnv({
     SOKETI_PORT: port.default(6001),
     SOKETI_HOST: z.string().min(1).default("127.0.0.1"),
     SNOWFLAKE_WORKER_ID: z.coerce.number().int().min(0).max(1023).default(0),
+    // Largest group, owner included; adds beyond it are refused with a clear error.
+    GROUP_MEMBER_LIMIT: z.coerce.number().int().min(2).max(100000).default(10000),
     // Receipts: groups up to this size list who read; larger ones get cached counts only.
     RECEIPTS_DETAIL_MAX_MEMBERS: z.coerce.number().int().min(1).max(10000).default(100),
     RECEIPTS_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
