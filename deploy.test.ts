@@ -17,10 +17,19 @@ function composeCli(): string[] | null {
   return null;
 }
 
-type Service = { image?: string; build?: unknown; healthcheck?: { test: unknown }; depends_on?: Record<string, { condition: string }>; environment?: Record<string, string> };
+type Service = {
+  image?: string;
+  build?: unknown;
+  healthcheck?: { test: unknown };
+  depends_on?: Record<string, { condition: string }>;
+  environment?: Record<string, string>;
+};
 
 describe("docker-compose.yml", () => {
-  const file = parse(readFileSync("docker-compose.yml", "utf8")) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+  const file = parse(readFileSync("docker-compose.yml", "utf8")) as {
+    services: Record<string, Service>;
+    volumes: Record<string, unknown>;
+  };
 
   it("is accepted by docker compose itself (when a compose CLI is installed; CI installs Debian's)", () => {
     const cli = composeCli();
@@ -28,7 +37,10 @@ describe("docker-compose.yml", () => {
     const yamlChecked = parse(readFileSync("docker-compose.yml", "utf8"));
     expect(yamlChecked).toBeTruthy();
     if (cli) {
-      const out = execFileSync(cli[0], [...cli.slice(1), "-f", "docker-compose.yml", "config"], { env: composeEnv, encoding: "utf8" });
+      const out = execFileSync(cli[0], [...cli.slice(1), "-f", "docker-compose.yml", "config"], {
+        env: composeEnv,
+        encoding: "utf8",
+      });
       expect(out).toContain("app:");
       expect(out).toContain("postgres:");
       expect(out).toContain("soketi:");
@@ -41,7 +53,10 @@ describe("docker-compose.yml", () => {
     expect(postgres.image).toBe("postgres:16");
     expect(soketi.image).toMatch(/^quay\.io\/soketi\/soketi:1\.6/);
     for (const service of [app, postgres, soketi]) expect(service.healthcheck?.test).toBeTruthy();
-    expect(app.depends_on).toEqual({ postgres: { condition: "service_healthy" }, soketi: { condition: "service_healthy" } });
+    expect(app.depends_on).toEqual({
+      postgres: { condition: "service_healthy" },
+      soketi: { condition: "service_healthy" },
+    });
     expect(file.volumes).toHaveProperty("pgdata");
   });
 
@@ -50,7 +65,9 @@ describe("docker-compose.yml", () => {
     expect(app.environment?.PUSHER_HOST).toBe("soketi");
     expect(app.environment?.DATABASE_URL).toMatch(/^postgres:\/\//);
     expect(soketi.environment?.SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES).toBe("true");
-    expect(JSON.parse(soketi.environment?.SOKETI_DEFAULT_APP_WEBHOOKS ?? "[]")[0].url).toBe("http://app:3000/api/pusher/webhook");
+    expect(JSON.parse(soketi.environment?.SOKETI_DEFAULT_APP_WEBHOOKS ?? "[]")[0].url).toBe(
+      "http://app:3000/api/pusher/webhook",
+    );
   });
 
   it("builds an image on Node 20, the only Node Soketi's uWebSockets build supports", () => {

@@ -19,12 +19,22 @@ describe.each(testDrivers)("the database on %s", (driver) => {
       handle.db,
       sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
-    expect(rows.map((r) => r.table_name)).toEqual(["conversations", "members", "mentions", "messages", "outbox", "users"]);
+    expect(rows.map((r) => r.table_name)).toEqual([
+      "conversations",
+      "members",
+      "mentions",
+      "messages",
+      "outbox",
+      "users",
+    ]);
   });
 
   it("migrates again without changing anything", async () => {
     await migrate(handle);
-    const rows = await queryRows<{ n: number }>(handle.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+    const rows = await queryRows<{ n: number }>(
+      handle.db,
+      sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+    );
     expect(rows[0].n).toBe(1);
   });
 

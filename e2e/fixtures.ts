@@ -43,7 +43,11 @@ export async function waitForRealtime(page: Page): Promise<void> {
 export type SignedIn = TestUser & { id: string; context: BrowserContext; page: Page };
 
 /** A signed-up, signed-in user in their own browser context, on the app, connected. */
-export async function signedInUser(browser: Browser, name: string, options: { viewport?: { width: number; height: number } } = {}): Promise<SignedIn> {
+export async function signedInUser(
+  browser: Browser,
+  name: string,
+  options: { viewport?: { width: number; height: number } } = {},
+): Promise<SignedIn> {
   const context = await browser.newContext({ baseURL: test.info().project.use.baseURL, viewport: options.viewport });
   const user = uniqueUser(name);
   const { id } = await registerViaApi(context, user);
@@ -54,7 +58,9 @@ export async function signedInUser(browser: Browser, name: string, options: { vi
   return { ...user, id, context, page };
 }
 
-export const test = base.extend<{ personas: (name: string, options?: { viewport?: { width: number; height: number } }) => Promise<SignedIn> }>({
+export const test = base.extend<{
+  personas: (name: string, options?: { viewport?: { width: number; height: number } }) => Promise<SignedIn>;
+}>({
   personas: async ({ browser }, use) => {
     const contexts: BrowserContext[] = [];
     await use(async (name, options) => {

@@ -49,7 +49,16 @@ function sourceHash(): string {
       hash.update(p).update(readFileSync(p));
     }
   };
-  for (const entry of ["app", "components", "server", "db", "types", "next.config.mjs", "package-lock.json", "tsconfig.json"]) {
+  for (const entry of [
+    "app",
+    "components",
+    "server",
+    "db",
+    "types",
+    "next.config.mjs",
+    "package-lock.json",
+    "tsconfig.json",
+  ]) {
     if (existsSync(entry)) walk(entry);
   }
   return hash.digest("hex");

@@ -58,7 +58,9 @@ export const env = createEnv({
   emptyStringAsUndefined: true,
   skipValidation: process.env.SKIP_ENV_VALIDATION === "1",
   onValidationError: (issues) => {
-    const lines = issues.map((i) => `  ${i.path?.map((p) => (typeof p === "object" ? p.key : p)).join(".")}: ${i.message}`);
+    const lines = issues.map(
+      (i) => `  ${i.path?.map((p) => (typeof p === "object" ? p.key : p)).join(".")}: ${i.message}`,
+    );
     console.error(`Invalid environment variables:\n${lines.join("\n")}`);
     throw new Error(`Invalid environment variables: ${lines.join("; ").trim()}`);
   },

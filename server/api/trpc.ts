@@ -40,7 +40,10 @@ const errorMapping = t.middleware(async ({ next, path, type }) => {
   }
   if (error.code === "INTERNAL_SERVER_ERROR") {
     log.error({ err: error.cause ?? error, path, type }, "procedure failed");
-    throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side. Please try again." });
+    throw new TRPCError({
+      code: "INTERNAL_SERVER_ERROR",
+      message: "Something went wrong on our side. Please try again.",
+    });
   }
   return result;
 });

@@ -46,7 +46,10 @@ export function createBatchingAuthorizer(authorize: BatchAuthorizer, windowMs = 
 }
 
 /** The batch form of /api/pusher/auth over fetch; `headers` carries cookies in Node. */
-export function httpBatchAuthorizer(endpoint: string, headers: () => Record<string, string> = () => ({})): BatchAuthorizer {
+export function httpBatchAuthorizer(
+  endpoint: string,
+  headers: () => Record<string, string> = () => ({}),
+): BatchAuthorizer {
   return async (socketId, channels) => {
     const response = await fetch(endpoint, {
       method: "POST",

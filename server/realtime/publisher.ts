@@ -6,7 +6,11 @@ import type { RealtimeEventName, RealtimeEvents } from "./events";
 const log = logger.child({ domain: "realtime" });
 
 export interface Publisher {
-  publish<E extends RealtimeEventName>(channels: string | string[], event: E, payload: RealtimeEvents[E]): Promise<void>;
+  publish<E extends RealtimeEventName>(
+    channels: string | string[],
+    event: E,
+    payload: RealtimeEvents[E],
+  ): Promise<void>;
   /** Signs a private channel subscription for a socket. */
   authorizeChannel(socketId: string, channel: string): { auth: string };
 }

@@ -79,7 +79,8 @@ export async function startEmbeddedSoketi(options: EmbeddedSoketiOptions): Promi
   await new Promise<void>((resolve, reject) => {
     server
       .start((started) => {
-        if (!started.serverProcess) reject(new Error(`Soketi could not listen on ${host}:${options.port} (port in use?)`));
+        if (!started.serverProcess)
+          reject(new Error(`Soketi could not listen on ${host}:${options.port} (port in use?)`));
         else resolve();
       })
       .catch(reject);

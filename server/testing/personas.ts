@@ -14,7 +14,11 @@ export async function createPersona(db: Db, name: string): Promise<Persona> {
   const suffix = Math.random().toString(36).slice(2, 8);
   const [row] = await db
     .insert(users)
-    .values({ username: `${name}_${suffix}`, displayName: name[0].toUpperCase() + name.slice(1), passwordHash: await sharedHash })
+    .values({
+      username: `${name}_${suffix}`,
+      displayName: name[0].toUpperCase() + name.slice(1),
+      passwordHash: await sharedHash,
+    })
     .returning({ id: users.id, username: users.username, displayName: users.displayName });
   return row;
 }

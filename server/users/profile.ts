@@ -44,7 +44,9 @@ export async function searchUsers(
   return db
     .select({ id: users.id, username: users.username, displayName: users.displayName, avatarUrl: users.avatarUrl })
     .from(users)
-    .where(and(ne(users.id, userId), or(ilike(users.username, `${escaped}%`), ilike(users.displayName, `%${escaped}%`))))
+    .where(
+      and(ne(users.id, userId), or(ilike(users.username, `${escaped}%`), ilike(users.displayName, `%${escaped}%`))),
+    )
     .orderBy(sql`lower(${users.username}) <> lower(${input.query})`, asc(users.username))
     .limit(input.limit);
 }
