@@ -1,5 +1,8 @@
 import { closeAppDb, getAppDbHandle } from "./db";
+import { env } from "./env";
 import { logger } from "./logger";
+import { startOutboxWorker } from "./realtime/outbox-worker";
+import { getPublisher } from "./realtime/publisher";
 
 type Worker = { stop: () => Promise<void> };
 
@@ -10,7 +13,10 @@ export async function startServerRuntime(): Promise<void> {
   if (globalForRuntime.chorusRuntime) return;
   const runtime = { workers: [] as Worker[] };
   globalForRuntime.chorusRuntime = runtime;
-  await getAppDbHandle();
+  const { db } = await getAppDbHandle();
+  runtime.workers.push(
+    startOutboxWorker(db, getPublisher(), { pollMs: env.OUTBOX_POLL_MS, retentionHours: env.OUTBOX_RETENTION_HOURS }),
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -70,7 +70,10 @@ export async function deliverOutboxRows(
     } catch (error) {
       failed++;
       const delay = retryDelaySeconds(row.attempts);
-      log.warn({ err: error, outboxId: row.id, event: row.event, attempts: row.attempts, retryInSeconds: delay }, "publish failed; will retry");
+      log.warn(
+        { err: error, outboxId: row.id, event: row.event, attempts: row.attempts, retryInSeconds: delay },
+        "publish failed; will retry",
+      );
       await db
         .update(outbox)
         .set({

@@ -2,6 +2,7 @@ import Pusher from "pusher";
 import { logger } from "../logger";
 import { type RealtimeServerConfig, realtimeServerConfig } from "./config";
 import type { RealtimeEventName, RealtimeEvents } from "./events";
+import { fitEventPayload } from "./payload-limit";
 
 const log = logger.child({ domain: "realtime" });
 
@@ -32,9 +33,10 @@ export function createPublisher(config: RealtimeServerConfig = realtimeServerCon
   return {
     async publish(channels, event, payload) {
       const list = Array.isArray(channels) ? channels : [channels];
+      const data = fitEventPayload(event, payload);
       for (let i = 0; i < list.length; i += MAX_CHANNELS_PER_TRIGGER) {
         const batch = list.slice(i, i + MAX_CHANNELS_PER_TRIGGER);
-        const response = await pusher.trigger(batch, event, payload);
+        const response = await pusher.trigger(batch, event, data);
         // Soketi answers 200 with the real error in the body.
         const body = await response.text();
         if (body && body !== "{}") {
