@@ -3,6 +3,7 @@ import { env } from "./env";
 import { logger } from "./logger";
 import { startOutboxWorker } from "./realtime/outbox-worker";
 import { getPublisher } from "./realtime/publisher";
+import { startAppPresenceSweeper } from "./presence/sweeper";
 
 type Worker = { stop: () => Promise<void> };
 
@@ -17,6 +18,7 @@ export async function startServerRuntime(): Promise<void> {
   runtime.workers.push(
     startOutboxWorker(db, getPublisher(), { pollMs: env.OUTBOX_POLL_MS, retentionHours: env.OUTBOX_RETENTION_HOURS }),
   );
+  runtime.workers.push(await startAppPresenceSweeper());
 
   let stopping = false;
   const shutdown = async (signal: string) => {

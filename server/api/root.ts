@@ -1,6 +1,9 @@
 import { authRouter } from "./routers/auth";
 import { conversationRouter } from "./routers/conversation";
+import { groupRouter } from "./routers/group";
 import { messageRouter } from "./routers/message";
+import { presenceRouter } from "./routers/presence";
+import { syncRouter } from "./routers/sync";
 import { userRouter } from "./routers/user";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
@@ -9,6 +12,9 @@ export const appRouter = createTRPCRouter({
   user: userRouter,
   conversation: conversationRouter,
   message: messageRouter,
+  presence: presenceRouter,
+  group: groupRouter,
+  sync: syncRouter,
 });
 
 export type AppRouter = typeof appRouter;

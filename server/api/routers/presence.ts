@@ -1,0 +1,71 @@
+import { z } from "zod";
+import { countOnlineMembers, getPresence, manualStatuses } from "../../presence/status";
+import { presenceSettings } from "../../presence/settings";
+import { heartbeat, setStatus } from "../../presence/transitions";
+import { publishOutboxRows } from "../../realtime/outbox";
+import { getPublisher } from "../../realtime/publisher";
+import { createTRPCRouter, memberProcedure, protectedProcedure } from "../trpc";
+
+export const MAX_PRESENCE_IDS = 200;
+
+const presenceStatus = z.enum(["online", "away", "busy", "offline"]);
+const userPresence = z.object({ userId: z.string(), status: presenceStatus, lastSeenAt: z.string().nullable() });
+
+// Online counts of large groups are asked for by every open client; a few seconds of staleness is fine.
+const ONLINE_COUNT_CACHE_MS = 10_000;
+const onlineCounts = new Map<string, { online: number; at: number }>();
+
+export const presenceRouter = createTRPCRouter({
+  /** Browser tabs call this every `heartbeatSeconds`; `away` when hidden or idle. */
+  heartbeat: protectedProcedure
+    .input(z.object({ away: z.boolean().default(false) }).default({ away: false }))
+    .output(userPresence)
+    .mutation(async ({ ctx, input }) => {
+      const result = await heartbeat(ctx.db, ctx.user.id, { away: input.away });
+      await publishOutboxRows(ctx.db, getPublisher(), result.outboxIds);
+      return result.presence;
+    }),
+
+  /** Busy, away or online by choice; null returns to automatic. */
+  setStatus: protectedProcedure
+    .input(z.object({ status: z.enum(manualStatuses).nullable() }))
+    .output(userPresence)
+    .mutation(async ({ ctx, input }) => {
+      const result = await setStatus(ctx.db, ctx.user.id, input.status);
+      await publishOutboxRows(ctx.db, getPublisher(), result.outboxIds);
+      return result.presence;
+    }),
+
+  /** Status and last seen of up to 200 users; users you share no conversation with are left out. */
+  get: protectedProcedure
+    .input(
+      z.object({
+        userIds: z
+          .array(z.uuid("userIds must be UUIDs"))
+          .min(1, "Ask for at least one user")
+          .max(MAX_PRESENCE_IDS, `Ask for at most ${MAX_PRESENCE_IDS} users at once`),
+      }),
+    )
+    .output(z.array(userPresence))
+    .query(({ ctx, input }) => getPresence(ctx.db, ctx.user.id, input.userIds)),
+
+  /** Members present right now, for groups too large to push every status change. */
+  onlineCount: memberProcedure
+    .output(z.object({ online: z.number(), members: z.number() }))
+    .query(async ({ ctx, input }) => {
+      const now = Date.now();
+      let cached = onlineCounts.get(input.conversationId);
+      if (!cached || now - cached.at > ONLINE_COUNT_CACHE_MS) {
+        cached = { online: await countOnlineMembers(ctx.db, input.conversationId), at: now };
+        onlineCounts.set(input.conversationId, cached);
+        if (onlineCounts.size > 10_000) onlineCounts.delete(onlineCounts.keys().next().value as string);
+      }
+      return { online: cached.online, members: ctx.membership.conversation.memberCount };
+    }),
+
+  /** Timings and limits the browser hooks follow. */
+  settings: protectedProcedure.query(() => {
+    const { heartbeatSeconds, idleSeconds, typingMaxMembers, fanoutMaxMembers } = presenceSettings();
+    return { heartbeatSeconds, idleSeconds, typingMaxMembers, fanoutMaxMembers };
+  }),
+});

@@ -1,0 +1,55 @@
+import type { Db } from "@/db/types";
+import { getAppDb } from "../db";
+import { logger } from "../logger";
+import { publishOutboxRows } from "../realtime/outbox";
+import { getPublisher, type Publisher } from "../realtime/publisher";
+import { sweepExpired } from "./transitions";
+
+const log = logger.child({ domain: "presence" });
+
+/**
+ * Background worker: every few seconds, users whose heartbeat expired go
+ * offline and their peers are told. A full batch is followed at once by the
+ * next one, so a mass disconnect drains quickly.
+ */
+export function startPresenceSweeper(db: Db, publisher: Publisher, options: { intervalMs?: number } = {}) {
+  const intervalMs = options.intervalMs ?? 10_000;
+  const batch = 500;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+
+  const tick = async () => {
+    try {
+      for (;;) {
+        const { swept, outboxIds } = await sweepExpired(db, { limit: batch });
+        await publishOutboxRows(db, publisher, outboxIds);
+        if (swept > 0) log.info({ swept }, "expired presence swept");
+        if (swept < batch || stopped) break;
+      }
+    } catch (error) {
+      log.error({ err: error }, "presence sweep failed");
+    }
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = tick().finally(schedule);
+    }, intervalMs);
+    timer.unref();
+  };
+  schedule();
+
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+/** The sweeper on the app's database and Soketi, for server/runtime.ts. */
+export async function startAppPresenceSweeper() {
+  return startPresenceSweeper(await getAppDb(), getPublisher());
+}
