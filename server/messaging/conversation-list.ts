@@ -4,6 +4,7 @@ import { queryRows } from "@/db/client";
 import type { DbOrTx } from "@/db/types";
 import type { PublicUser } from "../auth/accounts";
 import { AppError } from "../errors";
+import { mentionCounts } from "./unread";
 
 export const listConversationsInput = z.object({
   cursor: z.string().max(200).nullish(),
@@ -27,6 +28,8 @@ export type ConversationListItem = {
   readSeq: number;
   /** last_seq - max(read_seq, joined_seq) (DESIGN invariant 3). */
   unread: number;
+  /** Unread @mentions of me, @all included. */
+  mentions: number;
   /** The other person of a DM. */
   peer: PublicUser | null;
 };
@@ -110,13 +113,15 @@ export async function listConversations(
 
   const page = rows.slice(0, limit);
   const last = page.at(-1);
+  const ids = page.map((r) => r.id);
+  const mentions = await mentionCounts(db, userId, ids);
   return {
-    items: page.map(toItem),
+    items: page.map((r) => ({ ...toItem(r), mentions: mentions.get(r.id) ?? 0 })),
     nextCursor: rows.length > limit && last ? encodeCursor({ at: last.activity_at_text, id: last.id }) : null,
   };
 }
 
-function toItem(r: Row): ConversationListItem {
+function toItem(r: Row): Omit<ConversationListItem, "mentions"> {
   return {
     id: r.id,
     kind: r.kind,

@@ -7,6 +7,7 @@ import { publishOutboxRows } from "../realtime/outbox";
 import { getPublisher, type Publisher } from "../realtime/publisher";
 import { appendMessage } from "./append";
 import { requireMembership } from "./membership";
+import { recordMentions, resolveMentions } from "./mentions";
 import {
   applyBlockedWords,
   type BlockedWords,
@@ -69,16 +70,22 @@ export async function sendMessage(
       // Membership again under the transaction: a member removed meanwhile cannot send.
       await requireMembership(tx, input.conversationId, senderId);
 
-      // Mentions step (issue 4): parse @username / @all from `body` here, pass
-      // mentionsAll to appendMessage and record mention rows in this transaction.
-
-      return appendMessage(tx, {
+      // @all writes one flag; @username writes a row per mentioned member, bounded by the body.
+      const mentioned = await resolveMentions(tx, input.conversationId, body, senderId);
+      const result = await appendMessage(tx, {
         conversationId: input.conversationId,
         senderId,
         kind: "text",
         body,
         clientMsgId: input.clientMsgId,
+        mentionsAll: mentioned.mentionsAll,
       });
+      await recordMentions(tx, {
+        conversationId: input.conversationId,
+        seq: result.message.seq,
+        userIds: mentioned.userIds,
+      });
+      return result;
     });
   } catch (error) {
     // A concurrent resend won the unique (sender, clientMsgId): ours rolled back, seq untouched.

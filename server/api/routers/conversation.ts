@@ -1,5 +1,6 @@
 import { listConversations, listConversationsInput } from "../../messaging/conversation-list";
-import { describeConversation, muteInput, setMuted } from "../../messaging/conversation";
+import { describeConversation, muteInput } from "../../messaging/conversation";
+import { muteConversation, unreadTotal } from "../../messaging/unread";
 import { openDm, openDmInput } from "../../messaging/direct";
 import { createTRPCRouter, memberProcedure, protectedProcedure } from "../trpc";
 
@@ -11,5 +12,7 @@ export const conversationRouter = createTRPCRouter({
   openDm: protectedProcedure.input(openDmInput).mutation(({ ctx, input }) => openDm(ctx.db, ctx.user.id, input.userId)),
   mute: memberProcedure
     .input(muteInput)
-    .mutation(({ ctx, input }) => setMuted(ctx.db, ctx.user.id, input.conversationId, input.muted)),
+    .mutation(({ ctx, input }) => muteConversation(ctx.db, { userId: ctx.user.id, ...input })),
+  /** The app badge: unread in conversations that are not muted. */
+  unreadTotal: protectedProcedure.query(({ ctx }) => unreadTotal(ctx.db, ctx.user.id)),
 });

@@ -1,4 +1,6 @@
 import { historyInput, readHistory } from "../../messaging/history";
+import { markDelivered, markDeliveredInput, markRead, markReadInput } from "../../messaging/read-state";
+import { receiptsFor, receiptsInput } from "../../messaging/receipts";
 import { sendMessage, sendMessageInput } from "../../messaging/send";
 import { createTRPCRouter, memberProcedure, protectedProcedure } from "../trpc";
 
@@ -6,4 +8,16 @@ export const messageRouter = createTRPCRouter({
   send: memberProcedure.input(sendMessageInput).mutation(({ ctx, input }) => sendMessage(ctx.db, ctx.user.id, input)),
   // Not memberProcedure: a member who left still reads history up to the moment they left.
   history: protectedProcedure.input(historyInput).query(({ ctx, input }) => readHistory(ctx.db, ctx.user.id, input)),
+  markRead: memberProcedure
+    .input(markReadInput)
+    .mutation(({ ctx, input }) =>
+      markRead(ctx.db, { userId: ctx.user.id, conversationId: input.conversationId, seq: input.seq }),
+    ),
+  // A batch across conversations: membership of each is checked in one query by markDelivered.
+  markDelivered: protectedProcedure
+    .input(markDeliveredInput)
+    .mutation(({ ctx, input }) => markDelivered(ctx.db, { userId: ctx.user.id, items: input.items })),
+  receipts: memberProcedure
+    .input(receiptsInput)
+    .query(({ ctx, input }) => receiptsFor(ctx.db, { userId: ctx.user.id, ...input }, { membership: ctx.membership })),
 });

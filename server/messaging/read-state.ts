@@ -1,0 +1,147 @@
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import { queryRows } from "@/db/client";
+import type { Db, DbOrTx } from "@/db/types";
+import { AppError } from "../errors";
+import { userChannel } from "../realtime/channels";
+import { enqueueEvent, publishOutboxRows } from "../realtime/outbox";
+import { getPublisher, type Publisher } from "../realtime/publisher";
+import { requireMembership } from "./membership";
+import { getReceiptsNotifier, type ReceiptsNotifier } from "./receipts-notifier";
+
+export type ReadStateDeps = { publisher?: Publisher; notifier?: ReceiptsNotifier };
+
+const seqSchema = z.number().int("seq must be a whole number").min(0, "seq must be 0 or more");
+
+export const markReadInput = z.object({ seq: seqSchema });
+
+/** Clients batch acknowledgements (every few seconds); this bounds one batch. */
+export const MAX_DELIVERED_ITEMS = 200;
+
+export const markDeliveredInput = z.object({
+  items: z
+    .array(z.object({ conversationId: z.uuid("conversationId must be a UUID"), seq: seqSchema }))
+    .min(1, "items must not be empty")
+    .max(MAX_DELIVERED_ITEMS, `at most ${MAX_DELIVERED_ITEMS} items per call`),
+});
+
+export type MarkReadResult = { readSeq: number; moved: boolean };
+
+/**
+ * Moves the user's read position (and delivered, which read implies) forward
+ * to `seq`. An older seq is accepted and ignored; a seq beyond the last
+ * message is a BAD_REQUEST. One member row and one outbox row are written,
+ * whatever the group size.
+ */
+export async function markRead(
+  db: Db,
+  input: { userId: string; conversationId: string; seq: number },
+  deps: ReadStateDeps = {},
+): Promise<MarkReadResult> {
+  const { userId, conversationId, seq } = input;
+  parseOrBadRequest(seqSchema, seq);
+  const result = await db.transaction(async (tx) => {
+    // greatest() under the row lock: concurrent marks never move a position back.
+    const [moved] = await queryRows<{ read_seq: number | string; member_count: number }>(
+      tx,
+      sql`update members m
+          set read_seq = greatest(m.read_seq, ${seq}::bigint),
+              delivered_seq = greatest(m.delivered_seq, ${seq}::bigint)
+          from conversations c
+          where m.conversation_id = ${conversationId} and m.user_id = ${userId} and m.left_at is null
+            and c.id = m.conversation_id and ${seq}::bigint <= c.last_seq and m.read_seq < ${seq}::bigint
+          returning m.read_seq, c.member_count`,
+    );
+    if (moved) {
+      const readSeq = Number(moved.read_seq);
+      const outboxId = await enqueueEvent(tx, userChannel(userId), "read.changed", { conversationId, readSeq });
+      return { readSeq, moved: true, outboxId, memberCount: moved.member_count };
+    }
+    const { member, conversation } = await requireMembership(tx, conversationId, userId);
+    assertWithinHistory(seq, conversation.lastSeq);
+    return { readSeq: member.readSeq, moved: false, outboxId: null, memberCount: conversation.memberCount };
+  });
+  if (result.outboxId !== null) {
+    await publishOutboxRows(db, deps.publisher ?? getPublisher(), [result.outboxId]);
+    (deps.notifier ?? getReceiptsNotifier()).changed(conversationId, result.readSeq, result.memberCount);
+  }
+  return { readSeq: result.readSeq, moved: result.moved };
+}
+
+export type MarkDeliveredResult = { moved: { conversationId: string; deliveredSeq: number }[] };
+
+/**
+ * Moves the user's delivered positions forward for a batch of conversations
+ * in one statement. The whole batch is checked first: an unknown conversation,
+ * one the user is not in, or a seq beyond its last message rejects the batch
+ * and nothing is written.
+ */
+export async function markDelivered(
+  db: DbOrTx,
+  input: { userId: string; items: { conversationId: string; seq: number }[] },
+  deps: ReadStateDeps = {},
+): Promise<MarkDeliveredResult> {
+  const { items } = parseOrBadRequest(markDeliveredInput, { items: input.items });
+  const highest = new Map<string, number>();
+  for (const item of items) highest.set(item.conversationId, Math.max(highest.get(item.conversationId) ?? 0, item.seq));
+  const ids = [...highest.keys()];
+
+  const checked = await queryRows<{
+    id: string;
+    last_seq: number | string;
+    member_count: number;
+    user_id: string | null;
+    left_at: unknown;
+  }>(
+    db,
+    sql`select c.id, c.last_seq, c.member_count, m.user_id, m.left_at
+        from conversations c
+        left join members m on m.conversation_id = c.id and m.user_id = ${input.userId}
+        where c.id in (${sql.join(
+          ids.map((id) => sql`${id}::uuid`),
+          sql`, `,
+        )})`,
+  );
+  const byId = new Map(checked.map((row) => [row.id, row]));
+  for (const [conversationId, seq] of highest) {
+    const row = byId.get(conversationId);
+    if (!row) throw new AppError("NOT_FOUND", `Conversation ${conversationId} not found`);
+    if (!row.user_id || row.left_at) {
+      throw new AppError("FORBIDDEN", `You are not a member of conversation ${conversationId}`);
+    }
+    assertWithinHistory(seq, Number(row.last_seq));
+  }
+
+  const values = sql.join(
+    [...highest].map(([conversationId, seq]) => sql`(${conversationId}::uuid, ${seq}::bigint)`),
+    sql`, `,
+  );
+  const moved = await queryRows<{ conversation_id: string; delivered_seq: number | string }>(
+    db,
+    sql`update members m
+        set delivered_seq = greatest(m.delivered_seq, v.seq)
+        from (values ${values}) as v(conversation_id, seq)
+        where m.user_id = ${input.userId} and m.conversation_id = v.conversation_id
+          and m.left_at is null and m.delivered_seq < v.seq
+        returning m.conversation_id, m.delivered_seq`,
+  );
+  const notifier = deps.notifier ?? getReceiptsNotifier();
+  const result = moved.map((row) => ({ conversationId: row.conversation_id, deliveredSeq: Number(row.delivered_seq) }));
+  for (const { conversationId, deliveredSeq } of result) {
+    notifier.changed(conversationId, deliveredSeq, byId.get(conversationId)?.member_count ?? 0);
+  }
+  return { moved: result };
+}
+
+function assertWithinHistory(seq: number, lastSeq: number) {
+  if (seq > lastSeq) {
+    throw new AppError("BAD_REQUEST", `seq ${seq} is beyond the last message of the conversation (${lastSeq})`);
+  }
+}
+
+/** Domain callers (workers, the bench) get the same clear BAD_REQUEST as the router's input schema. */
+export function parseOrBadRequest<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new AppError("BAD_REQUEST", parsed.error.issues[0]?.message ?? "Invalid input");
+  return parsed.data;
+}

@@ -1,0 +1,133 @@
+import { sql } from "drizzle-orm";
+import { queryRows } from "@/db/client";
+import type { Db, DbOrTx } from "@/db/types";
+import { AppError } from "../errors";
+import { userChannel } from "../realtime/channels";
+import { enqueueEvent, publishOutboxRows } from "../realtime/outbox";
+import { getPublisher, type Publisher } from "../realtime/publisher";
+
+// Unread is arithmetic on positions (DESIGN invariant 3): nothing is written
+// per member when a message arrives. A member who left stops counting at left_seq.
+
+/**
+ * Unread @mentions per conversation for one user: explicit mention rows after
+ * the read position, plus @all messages after it that someone else sent.
+ * One query for a whole page of conversations; missing ids have none.
+ */
+export async function mentionCounts(
+  db: DbOrTx,
+  userId: string,
+  conversationIds: string[],
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (conversationIds.length === 0) return counts;
+  const rows = await queryRows<{ conversation_id: string; mentions: number }>(
+    db,
+    sql`select m.conversation_id, count(*)::int as mentions
+        from members m
+        cross join lateral (
+          select mn.seq
+          from mentions mn
+          join messages msg on msg.conversation_id = mn.conversation_id and msg.seq = mn.seq
+          where mn.user_id = m.user_id and mn.conversation_id = m.conversation_id
+            and mn.seq > greatest(m.read_seq, m.joined_seq) and mn.seq <= coalesce(m.left_seq, mn.seq)
+            and msg.deleted_at is null
+          union
+          select msg.seq
+          from messages msg
+          where msg.conversation_id = m.conversation_id and msg.mentions_all
+            and msg.seq > greatest(m.read_seq, m.joined_seq) and msg.seq <= coalesce(m.left_seq, msg.seq)
+            and msg.sender_id is distinct from m.user_id and msg.deleted_at is null
+        ) unread_mentions
+        where m.user_id = ${userId} and m.conversation_id in (${sql.join(
+          conversationIds.map((id) => sql`${id}::uuid`),
+          sql`, `,
+        )})
+        group by m.conversation_id`,
+  );
+  for (const row of rows) counts.set(row.conversation_id, row.mentions);
+  return counts;
+}
+
+export type ConversationUnread = {
+  conversationId: string;
+  lastSeq: number;
+  readSeq: number;
+  unread: number;
+  mentions: number;
+  muted: boolean;
+};
+
+/** One conversation's unread count and unread mentions for a member. */
+export async function unreadOf(db: DbOrTx, userId: string, conversationId: string): Promise<ConversationUnread> {
+  const [row] = await queryRows<{
+    last_seq: number | string;
+    read_seq: number | string;
+    unread: number;
+    muted: boolean;
+  }>(
+    db,
+    sql`select c.last_seq, m.read_seq, m.muted,
+               greatest(0, least(c.last_seq, coalesce(m.left_seq, c.last_seq)) - greatest(m.read_seq, m.joined_seq))::int as unread
+        from members m join conversations c on c.id = m.conversation_id
+        where m.user_id = ${userId} and m.conversation_id = ${conversationId}`,
+  );
+  if (!row) throw new AppError("FORBIDDEN", "You are not a member of this conversation");
+  const mentions = await mentionCounts(db, userId, [conversationId]);
+  return {
+    conversationId,
+    lastSeq: Number(row.last_seq),
+    readSeq: Number(row.read_seq),
+    unread: row.unread,
+    mentions: mentions.get(conversationId) ?? 0,
+    muted: row.muted,
+  };
+}
+
+export type UnreadTotal = {
+  /** Unread messages in conversations that are not muted (the app badge). */
+  unread: number;
+  /** Conversations, not muted, with anything unread. */
+  conversations: number;
+};
+
+/** The badge total over the user's current conversations, muted ones excluded: one query. */
+export async function unreadTotal(db: DbOrTx, userId: string): Promise<UnreadTotal> {
+  const [row] = await queryRows<{ unread: number; conversations: number }>(
+    db,
+    sql`select coalesce(sum(u.unread), 0)::int as unread, (count(*) filter (where u.unread > 0))::int as conversations
+        from (
+          select greatest(0, c.last_seq - greatest(m.read_seq, m.joined_seq)) as unread
+          from members m join conversations c on c.id = m.conversation_id
+          where m.user_id = ${userId} and m.left_at is null and not m.muted
+        ) u`,
+  );
+  return { unread: row?.unread ?? 0, conversations: row?.conversations ?? 0 };
+}
+
+/**
+ * Mutes or unmutes a conversation for one member. Muting is private: no
+ * member version is bumped (other members never learn of it); the user's
+ * other devices hear `mute.changed` on their own channel.
+ */
+export async function muteConversation(
+  db: Db,
+  input: { userId: string; conversationId: string; muted: boolean },
+  deps: { publisher?: Publisher } = {},
+): Promise<{ muted: boolean }> {
+  const outboxId = await db.transaction(async (tx) => {
+    const updated = await queryRows<{ muted: boolean }>(
+      tx,
+      sql`update members set muted = ${input.muted}
+          where conversation_id = ${input.conversationId} and user_id = ${input.userId} and left_at is null
+          returning muted`,
+    );
+    if (updated.length === 0) throw new AppError("FORBIDDEN", "You are not a member of this conversation");
+    return enqueueEvent(tx, userChannel(input.userId), "mute.changed", {
+      conversationId: input.conversationId,
+      muted: input.muted,
+    });
+  });
+  await publishOutboxRows(db, deps.publisher ?? getPublisher(), [outboxId]);
+  return { muted: input.muted };
+}
