@@ -1,34 +1,102 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
-import { signOut } from "next-auth/react";
-import { useEffect } from "react";
+import { usePathname } from "next/navigation";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { createChatApi } from "./chat-api";
+import { ChatContext, type ChatContextValue, createAcks, useConversations } from "./chat-context";
+import { ChatWindow } from "./chat-window";
+import { ConnectionBanner } from "./connection-banner";
+import { ConversationList } from "./conversation-list";
 import { useRealtime } from "./realtime";
-import { useTRPC } from "./trpc";
+import { RealtimeSync } from "./realtime-sync";
+import { useTRPC, useTRPCClient } from "./trpc";
+
+const CONVERSATION_PATH = /^\/c\/([0-9a-f-]{36})\/?$/i;
 
 export function AppShell() {
   const trpc = useTRPC();
-  const me = useQuery(trpc.user.me.queryOptions());
+  const client = useTRPCClient();
+  const me = useQuery(trpc.user.me.queryOptions(undefined, { staleTime: Number.POSITIVE_INFINITY }));
   const { state } = useRealtime();
+  const api = useMemo(() => createChatApi(client), [client]);
+  const acks = useMemo(() => createAcks(api), [api]);
+  const [localRead] = useState(() => new Map<string, number>());
 
   useEffect(() => {
     document.documentElement.dataset.signedIn = "true";
     window.dispatchEvent(new Event("chorus:realtime-enable"));
   }, []);
+  useEffect(() => () => acks.dispose(), [acks]);
+
+  // Conversations open by URL; switching uses history.pushState so the shell, its caches and subscriptions stay.
+  const pathname = usePathname();
+  const activeId = pathname.match(CONVERSATION_PATH)?.[1]?.toLowerCase() ?? null;
+  const navigate = useCallback((conversationId: string | null) => {
+    window.history.pushState(null, "", conversationId ? `/c/${conversationId}` : "/");
+  }, []);
+
+  const value = useMemo<ChatContextValue | null>(
+    () =>
+      me.data
+        ? {
+            me: { ...me.data, avatarUrl: me.data.avatarUrl ?? null },
+            api,
+            acks,
+            localRead,
+            activeId,
+            navigate,
+          }
+        : null,
+    [me.data, api, acks, localRead, activeId, navigate],
+  );
+
+  if (!value) {
+    return (
+      <div className="shell shell-loading" data-testid="app-shell" data-realtime={state}>
+        {me.error ? (
+          <p className="error" role="alert">
+            Could not load your account: {me.error.message}. <a href="/sign-in">Sign in again</a>
+          </p>
+        ) : (
+          <p className="muted">Loading…</p>
+        )}
+      </div>
+    );
+  }
 
   return (
-    <div className="shell" data-testid="app-shell" data-realtime={state}>
-      <header className="shell-header">
-        <strong>Chorus</strong>
-        <span data-testid="me-name">{me.data?.displayName}</span>
-        <button className="btn btn-ghost" type="button" onClick={() => signOut({ callbackUrl: "/sign-in" })}>
-          Sign out
-        </button>
-      </header>
-      <main>
-        <p className="muted" data-testid="empty-state">
-          No conversations yet.
-        </p>
-      </main>
-    </div>
+    <ChatContext.Provider value={value}>
+      <RealtimeSync />
+      <DocumentTitle />
+      <div
+        className={`shell ${activeId ? "shell-has-chat" : "shell-no-chat"}`}
+        data-testid="app-shell"
+        data-realtime={state}
+      >
+        <ConnectionBanner />
+        <ConversationList />
+        <main className="chat-pane" aria-label="Conversation">
+          {activeId ? (
+            <ChatWindow key={activeId} conversationId={activeId} />
+          ) : (
+            <div className="chat-empty" data-testid="chat-empty">
+              <h2>Welcome, {value.me.displayName}</h2>
+              <p className="muted">Pick a conversation on the left, or start a new chat.</p>
+            </div>
+          )}
+        </main>
+      </div>
+    </ChatContext.Provider>
   );
+}
+
+/** "(3) Chorus": unread of conversations that are not muted. */
+function DocumentTitle() {
+  const list = useConversations();
+  const total = (list.data ?? []).reduce((sum, c) => sum + (c.muted ? 0 : c.unread), 0);
+  useEffect(() => {
+    document.title = total > 0 ? `(${total}) Chorus` : "Chorus";
+    document.documentElement.dataset.unreadTotal = String(total);
+  }, [total]);
+  return null;
 }

@@ -1,0 +1,198 @@
+"use client";
+import type { QueryClient } from "@tanstack/react-query";
+import type { WireMessage } from "@/server/realtime/events";
+
+// Client-side chat state lives in the TanStack Query cache under these keys;
+// realtime events, sends and history loads all merge into the same entries.
+
+export type ConversationItem = {
+  id: string;
+  kind: "dm" | "group";
+  title: string;
+  avatarUrl: string | null;
+  /** The other person of a DM. */
+  peerId: string | null;
+  peerUsername: string | null;
+  lastSeq: number;
+  lastMessageAt: string | null;
+  preview: string | null;
+  previewSenderId: string | null;
+  unread: number;
+  mentions: number;
+  muted: boolean;
+  memberCount: number;
+  /** Derived: lastSeq - unread (the effective read position). */
+  readSeq: number;
+};
+
+export type PendingMessage = {
+  clientMsgId: string;
+  body: string;
+  createdAt: string;
+  status: "pending" | "failed";
+  error: string | null;
+};
+
+export type MessagesState = {
+  /** Ascending by seq, one entry per seq. */
+  items: WireMessage[];
+  hasOlder: boolean;
+  pending: PendingMessage[];
+};
+
+export const chatKeys = {
+  all: ["chorus"] as const,
+  conversations: () => ["chorus", "conversations"] as const,
+  messages: (conversationId: string) => ["chorus", "messages", conversationId] as const,
+  receipts: (conversationId: string) => ["chorus", "receipts", conversationId] as const,
+  syncVersion: () => ["chorus", "sync-version"] as const,
+};
+
+export const MAX_BODY = 4000;
+export const PAGE_SIZE = 50;
+
+/** Merges messages into a sorted list, dropping duplicates by seq. */
+export function mergeMessages(existing: WireMessage[], incoming: WireMessage[]): WireMessage[] {
+  if (incoming.length === 0) return existing;
+  const bySeq = new Map<number, WireMessage>();
+  for (const m of existing) bySeq.set(m.seq, m);
+  let changed = false;
+  for (const m of incoming) {
+    if (!bySeq.has(m.seq)) {
+      bySeq.set(m.seq, m);
+      changed = true;
+    }
+  }
+  if (!changed) return existing;
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+export function getMessages(qc: QueryClient, conversationId: string): MessagesState | undefined {
+  return qc.getQueryData<MessagesState>(chatKeys.messages(conversationId));
+}
+
+export function setMessages(qc: QueryClient, conversationId: string, update: (s: MessagesState) => MessagesState) {
+  qc.setQueryData<MessagesState>(chatKeys.messages(conversationId), (s) => (s ? update(s) : s));
+}
+
+/** Adds confirmed messages to a loaded conversation and retires their pending copies. */
+export function addMessages(qc: QueryClient, conversationId: string, incoming: WireMessage[]) {
+  const ids = new Set(incoming.map((m) => m.clientMsgId).filter(Boolean));
+  setMessages(qc, conversationId, (s) => ({
+    ...s,
+    items: mergeMessages(s.items, incoming),
+    pending: ids.size ? s.pending.filter((p) => !ids.has(p.clientMsgId)) : s.pending,
+  }));
+}
+
+export function setPending(qc: QueryClient, conversationId: string, pending: PendingMessage) {
+  setMessages(qc, conversationId, (s) => ({
+    ...s,
+    pending: s.pending.some((p) => p.clientMsgId === pending.clientMsgId)
+      ? s.pending.map((p) => (p.clientMsgId === pending.clientMsgId ? pending : p))
+      : [...s.pending, pending],
+  }));
+}
+
+export function removePending(qc: QueryClient, conversationId: string, clientMsgId: string) {
+  setMessages(qc, conversationId, (s) => ({ ...s, pending: s.pending.filter((p) => p.clientMsgId !== clientMsgId) }));
+}
+
+export function updateConversation(
+  qc: QueryClient,
+  conversationId: string,
+  update: (c: ConversationItem) => ConversationItem,
+): boolean {
+  let found = false;
+  qc.setQueryData<ConversationItem[]>(chatKeys.conversations(), (list) =>
+    list?.map((c) => {
+      if (c.id !== conversationId) return c;
+      found = true;
+      return update(c);
+    }),
+  );
+  return found;
+}
+
+export function previewOf(m: Pick<WireMessage, "body">): string {
+  const oneLine = m.body.replace(/\s+/g, " ").trim();
+  return oneLine.length > 140 ? `${oneLine.slice(0, 139)}…` : oneLine;
+}
+
+/** Moves the list entry forward for a new message; returns false when the conversation is unknown. */
+export function applyMessageToList(
+  qc: QueryClient,
+  m: WireMessage,
+  me: { id: string; username: string } | null,
+): boolean {
+  return updateConversation(qc, m.conversationId, (c) => {
+    if (m.seq <= c.lastSeq) return c;
+    const own = me !== null && m.senderId === me.id;
+    const readSeq = own ? m.seq : c.readSeq;
+    const mentioned =
+      !own && me !== null && m.kind === "text" && mentionsUser(m.body, me.username) && m.seq > c.readSeq;
+    return {
+      ...c,
+      lastSeq: m.seq,
+      lastMessageAt: m.createdAt,
+      preview: previewOf(m),
+      previewSenderId: m.senderId,
+      readSeq,
+      unread: Math.max(0, m.seq - readSeq),
+      mentions: own ? 0 : c.mentions + (mentioned ? 1 : 0),
+    };
+  });
+}
+
+/** Moves the local read position forward (never back). */
+export function applyReadToList(qc: QueryClient, conversationId: string, readSeq: number) {
+  updateConversation(qc, conversationId, (c) => {
+    if (readSeq <= c.readSeq) return c;
+    const unread = Math.max(0, c.lastSeq - readSeq);
+    return { ...c, readSeq, unread, mentions: unread === 0 ? 0 : c.mentions };
+  });
+}
+
+export function mentionsUser(body: string, username: string): boolean {
+  const escaped = username.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(^|[^\\w@])@(${escaped}|all|here)\\b`, "i").test(body);
+}
+
+export function sortConversations(list: ConversationItem[]): ConversationItem[] {
+  return [...list].sort((a, b) => {
+    const ta = a.lastMessageAt ? Date.parse(a.lastMessageAt) : 0;
+    const tb = b.lastMessageAt ? Date.parse(b.lastMessageAt) : 0;
+    return tb - ta || a.title.localeCompare(b.title);
+  });
+}
+
+export function newClientMsgId(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  // Pages served over plain http on a LAN address have no randomUUID.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export function errorText(e: unknown): string {
+  if (e && typeof e === "object" && "data" in e) {
+    const data = (e as { data?: { zodError?: { fieldErrors?: Record<string, string[]>; formErrors?: string[] } } })
+      .data;
+    const first = Object.values(data?.zodError?.fieldErrors ?? {})[0]?.[0] ?? data?.zodError?.formErrors?.[0];
+    if (first) return first;
+  }
+  if (e instanceof Error && e.message) {
+    if (/failed to fetch|networkerror|load failed/i.test(e.message)) return "No connection";
+    return e.message;
+  }
+  return "Something went wrong";
+}
+
+export function errorCode(e: unknown): string | null {
+  if (e && typeof e === "object" && "data" in e) {
+    return (e as { data?: { code?: string } }).data?.code ?? null;
+  }
+  return null;
+}

@@ -1,0 +1,171 @@
+"use client";
+import { signOut } from "next-auth/react";
+import { type KeyboardEvent, type MouseEvent, useMemo, useRef, useState } from "react";
+import { Avatar } from "./avatar";
+import { useChat, useConversations } from "./chat-context";
+import { type ConversationItem, sortConversations } from "./chat-store";
+import { usePeerPresence } from "./chat-presence";
+import { listTime } from "./format";
+import { NewChatDialog } from "./new-chat-dialog";
+
+export function ConversationList() {
+  const { me, activeId, navigate } = useChat();
+  const list = useConversations();
+  const [filter, setFilter] = useState("");
+  const [newChatOpen, setNewChatOpen] = useState(false);
+  const listRef = useRef<HTMLUListElement>(null);
+
+  const items = useMemo(() => {
+    const sorted = sortConversations(list.data ?? []);
+    const q = filter.trim().toLowerCase();
+    return q ? sorted.filter((c) => c.title.toLowerCase().includes(q)) : sorted;
+  }, [list.data, filter]);
+
+  function onKeyDown(event: KeyboardEvent<HTMLUListElement>) {
+    const links = Array.from(listRef.current?.querySelectorAll<HTMLAnchorElement>("a.conv-item") ?? []);
+    const index = links.indexOf(document.activeElement as HTMLAnchorElement);
+    let next = -1;
+    if (event.key === "ArrowDown") next = Math.min(links.length - 1, index + 1);
+    else if (event.key === "ArrowUp") next = Math.max(0, index - 1);
+    else if (event.key === "Home") next = 0;
+    else if (event.key === "End") next = links.length - 1;
+    if (next < 0 || !links[next]) return;
+    event.preventDefault();
+    links[next].focus();
+  }
+
+  function open(event: MouseEvent<HTMLAnchorElement>, id: string) {
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    navigate(id);
+  }
+
+  return (
+    <aside className="sidebar" aria-label="Conversations" data-testid="conversation-sidebar">
+      <header className="sidebar-header">
+        <Avatar id={me.id} name={me.displayName} url={me.avatarUrl} size={32} decorative />
+        <div className="sidebar-me">
+          <strong data-testid="me-name">{me.displayName}</strong>
+          <span className="muted">@{me.username}</span>
+        </div>
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={() => setNewChatOpen(true)}
+          data-testid="new-chat-button"
+          aria-haspopup="dialog"
+        >
+          New chat
+        </button>
+        <button
+          type="button"
+          className="icon-btn"
+          onClick={() => signOut({ callbackUrl: "/sign-in" })}
+          aria-label="Sign out"
+          title="Sign out"
+          data-testid="sign-out"
+        >
+          <span aria-hidden="true">⏻</span>
+        </button>
+      </header>
+      <div className="sidebar-search">
+        <input
+          type="search"
+          placeholder="Search conversations"
+          aria-label="Search conversations"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+          data-testid="conversation-filter"
+        />
+      </div>
+      {list.isPending ? (
+        <p className="muted sidebar-note">Loading conversations…</p>
+      ) : list.error ? (
+        <p className="error sidebar-note" role="alert">
+          Could not load conversations. <button type="button" className="link-btn" onClick={() => list.refetch()}>Try again</button>
+        </p>
+      ) : items.length === 0 ? (
+        <p className="muted sidebar-note" data-testid="empty-state">
+          {filter ? "No conversation matches." : "No conversations yet. Start one with New chat."}
+        </p>
+      ) : (
+        // biome-ignore lint/a11y/noNoninteractiveElementInteractions: arrow keys move between the links inside
+        <ul className="conv-list" ref={listRef} onKeyDown={onKeyDown} data-testid="conversation-list">
+          {items.map((c) => (
+            <li key={c.id}>
+              <ConversationRow c={c} active={c.id === activeId} meId={me.id} onOpen={open} />
+            </li>
+          ))}
+        </ul>
+      )}
+      <NewChatDialog open={newChatOpen} onClose={() => setNewChatOpen(false)} onOpened={(id) => navigate(id)} />
+    </aside>
+  );
+}
+
+function ConversationRow({
+  c,
+  active,
+  meId,
+  onOpen,
+}: {
+  c: ConversationItem;
+  active: boolean;
+  meId: string;
+  onOpen: (event: MouseEvent<HTMLAnchorElement>, id: string) => void;
+}) {
+  const presence = usePeerPresence(c.kind === "dm" ? c.peerId : null);
+  const own = c.previewSenderId === meId;
+  const label = [
+    c.title,
+    c.unread > 0 ? `${c.unread} unread` : null,
+    c.mentions > 0 ? "mentioned you" : null,
+    c.muted ? "muted" : null,
+  ]
+    .filter(Boolean)
+    .join(", ");
+  return (
+    <a
+      href={`/c/${c.id}`}
+      className={`conv-item${active ? " active" : ""}${c.unread > 0 ? " has-unread" : ""}`}
+      aria-current={active ? "page" : undefined}
+      aria-label={label}
+      onClick={(e) => onOpen(e, c.id)}
+      data-testid="conversation-item"
+      data-conversation-id={c.id}
+      data-title={c.title}
+    >
+      <Avatar id={c.peerId ?? c.id} name={c.title} url={c.avatarUrl} size={44} presence={presence} decorative />
+      <span className="conv-main">
+        <span className="conv-top">
+          <span className="conv-title" data-testid="conversation-title">
+            {c.title}
+          </span>
+          {c.muted && (
+            <span className="conv-muted" title="Muted" data-testid="muted-icon">
+              <span aria-hidden="true">🔕</span>
+            </span>
+          )}
+          <time className="conv-time" dateTime={c.lastMessageAt ?? undefined}>
+            {c.lastMessageAt ? listTime(c.lastMessageAt) : ""}
+          </time>
+        </span>
+        <span className="conv-bottom">
+          <span className="conv-preview" data-testid="conversation-preview">
+            {c.preview ? `${own ? "You: " : ""}${c.preview}` : c.kind === "group" ? `${c.memberCount} members` : "Say hello"}
+          </span>
+          {c.mentions > 0 && (
+            <span className="mention-marker" title="You were mentioned" data-testid="mention-marker">
+              @
+            </span>
+          )}
+          {c.unread > 0 && (
+            <span className={`unread-badge${c.muted ? " muted-badge" : ""}`} data-testid="unread-badge">
+              {c.unread > 999 ? "999+" : c.unread}
+            </span>
+          )}
+        </span>
+      </span>
+    </a>
+  );
+}

@@ -1,0 +1,240 @@
+"use client";
+import { type QueryClient, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
+import { conversationChannel, userChannel } from "@/server/realtime/channels";
+import type { RealtimeEvents, WireMessage } from "@/server/realtime/events";
+import type { ChatApi } from "./chat-api";
+import { useChat, useConversations } from "./chat-context";
+import {
+  addMessages,
+  applyMessageToList,
+  applyReadToList,
+  chatKeys,
+  type ConversationItem,
+  getMessages,
+  type MessagesState,
+  updateConversation,
+} from "./chat-store";
+import { useRealtime } from "./realtime";
+
+const GAP_PAGE = 100;
+const gapFills = new Map<string, Promise<void>>();
+
+/**
+ * Fetches every message after the newest one loaded, page by page: fills a
+ * seq gap (a missed event) or catches up after a reconnect. One fill per
+ * conversation at a time; duplicates are dropped by seq when merging.
+ */
+export function fillGap(qc: QueryClient, api: ChatApi, conversationId: string): Promise<void> {
+  const running = gapFills.get(conversationId);
+  if (running) return running;
+  const run = (async () => {
+    for (;;) {
+      const state = getMessages(qc, conversationId);
+      if (!state) return;
+      const afterSeq = state.items.at(-1)?.seq ?? 0;
+      const page = await api.history(conversationId, { afterSeq, limit: GAP_PAGE });
+      addMessages(qc, conversationId, page.messages);
+      if (!page.hasMore) return;
+    }
+  })().finally(() => gapFills.delete(conversationId));
+  gapFills.set(conversationId, run);
+  return run;
+}
+
+/** Invisible glue between pusher-js and the query cache: subscriptions, live merges, catch-up. */
+export function RealtimeSync() {
+  const qc = useQueryClient();
+  const chat = useChat();
+  const { pusher, state } = useRealtime();
+  const conversations = useConversations();
+  const chatRef = useRef(chat);
+  chatRef.current = chat;
+  const syncVersion = useRef<number | null>(null);
+
+  const handlers = useRef({
+    onMessage(event: RealtimeEvents["message.new"]) {
+      const { me, api, acks } = chatRef.current;
+      if ("ref" in event) {
+        // Too large for Pusher: only ids came; history has the rest.
+        void fetchOne(qc, api, event.conversationId, event.seq, me).catch(reportError);
+        return;
+      }
+      const m: WireMessage = event;
+      const loaded = getMessages(qc, m.conversationId);
+      const newest = loaded?.items.at(-1)?.seq ?? 0;
+      if (loaded && newest > 0 && m.seq > newest + 1) {
+        // A missed event: fetch the gap, the new message comes with it, in order.
+        void fillGap(qc, api, m.conversationId).catch(reportError);
+      } else if (loaded) {
+        addMessages(qc, m.conversationId, [m]);
+      }
+      const known = applyMessageToList(qc, m, me);
+      if (!known) void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
+      if (m.senderId !== me.id) acks.markDelivered(m.conversationId, m.seq);
+    },
+    onConversationNew() {
+      void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
+    },
+    onMuteChanged(e: RealtimeEvents["mute.changed"]) {
+      updateConversation(qc, e.conversationId, (c) => ({ ...c, muted: e.muted }));
+    },
+    onReceipts(e: RealtimeEvents["receipts.changed"]) {
+      void qc.invalidateQueries({ queryKey: chatKeys.receipts(e.conversationId) });
+    },
+    onReadChanged(e: RealtimeEvents["read.changed"]) {
+      const { localRead } = chatRef.current;
+      if (e.readSeq > (localRead.get(e.conversationId) ?? 0)) localRead.set(e.conversationId, e.readSeq);
+      applyReadToList(qc, e.conversationId, e.readSeq);
+    },
+    async onSync(e: RealtimeEvents["sync"]) {
+      const { api } = chatRef.current;
+      const since = syncVersion.current;
+      if (since !== null && e.version <= since) return;
+      try {
+        if (since !== null) {
+          const res = await api.syncSince(since);
+          syncVersion.current = res.version;
+        } else {
+          syncVersion.current = e.version;
+        }
+      } finally {
+        // Names, avatars, member counts and removals all show in the list and headers.
+        await invalidateGroupViews(qc);
+      }
+    },
+  });
+
+  // Catch up whenever the socket (re)connects or the browser comes back online.
+  const wasConnected = useRef(false);
+  useEffect(() => {
+    if (state !== "connected") return;
+    if (wasConnected.current) void catchUp(qc, chatRef.current.api).catch(reportError);
+    wasConnected.current = true;
+  }, [state, qc]);
+
+  useEffect(() => {
+    const onOnline = () => void catchUp(qc, chatRef.current.api).catch(reportError);
+    window.addEventListener("online", onOnline);
+    return () => window.removeEventListener("online", onOnline);
+  }, [qc]);
+
+  // The user's own channel.
+  const meId = chat.me.id;
+  useEffect(() => {
+    if (!pusher) return;
+    const name = userChannel(meId);
+    const channel = pusher.subscribe(name);
+    const h = handlers.current;
+    channel.bind("read.changed", h.onReadChanged);
+    channel.bind("conversation.new", h.onConversationNew);
+    channel.bind("mute.changed", h.onMuteChanged);
+    channel.bind("sync", (e: RealtimeEvents["sync"]) => void h.onSync(e).catch(reportError));
+    return () => {
+      channel.unbind_all();
+      pusher.unsubscribe(name);
+    };
+  }, [pusher, meId]);
+
+  // One channel per conversation in the list; pusher-js asks for their auth in one batch.
+  const subscribed = useRef(new Set<string>());
+  const ids = conversations.data?.map((c) => c.id).join(",") ?? "";
+  useEffect(() => {
+    if (!pusher) return;
+    const want = new Set(ids ? ids.split(",") : []);
+    const h = handlers.current;
+    for (const id of want) {
+      if (subscribed.current.has(id)) continue;
+      subscribed.current.add(id);
+      const channel = pusher.subscribe(conversationChannel(id));
+      channel.bind("message.new", h.onMessage);
+      channel.bind("receipts.changed", h.onReceipts);
+      // Subscribe first, then backfill: anything sent before the subscription took effect.
+      channel.bind("pusher:subscription_succeeded", () => {
+        if (getMessages(qc, id)) void fillGap(qc, chatRef.current.api, id).catch(reportError);
+      });
+    }
+    for (const id of [...subscribed.current]) {
+      if (want.has(id)) continue;
+      subscribed.current.delete(id);
+      pusher.channel(conversationChannel(id))?.unbind_all();
+      pusher.unsubscribe(conversationChannel(id));
+    }
+  }, [pusher, ids, qc]);
+
+  useEffect(() => {
+    const current = subscribed.current;
+    return () => {
+      if (!pusher) return;
+      for (const id of current) {
+        pusher.channel(conversationChannel(id))?.unbind_all();
+        pusher.unsubscribe(conversationChannel(id));
+      }
+      current.clear();
+    };
+  }, [pusher]);
+
+  // Messages that arrived while we were away are delivered once the list shows them.
+  useEffect(() => {
+    for (const c of conversations.data ?? []) {
+      if (c.unread > 0) chat.acks.markDelivered(c.id, c.lastSeq);
+    }
+  }, [conversations.data, chat.acks]);
+
+  // Acknowledgements go out before the page goes away or hides.
+  useEffect(() => {
+    const flush = () => void chat.acks.flush();
+    const onVisibility = () => {
+      if (document.visibilityState === "hidden") flush();
+    };
+    window.addEventListener("pagehide", flush);
+    document.addEventListener("visibilitychange", onVisibility);
+    return () => {
+      window.removeEventListener("pagehide", flush);
+      document.removeEventListener("visibilitychange", onVisibility);
+    };
+  }, [chat.acks]);
+
+  return null;
+}
+
+async function fetchOne(
+  qc: QueryClient,
+  api: ChatApi,
+  conversationId: string,
+  seq: number,
+  me: { id: string; username: string },
+) {
+  const page = await api.history(conversationId, { afterSeq: seq - 1, limit: 1 });
+  const m = page.messages[0];
+  if (!m) return;
+  if (getMessages(qc, conversationId)) await fillGap(qc, api, conversationId);
+  if (!applyMessageToList(qc, m, me)) await qc.invalidateQueries({ queryKey: chatKeys.conversations() });
+}
+
+async function catchUp(qc: QueryClient, api: ChatApi) {
+  await qc.invalidateQueries({ queryKey: chatKeys.conversations() });
+  const loaded = qc.getQueriesData<MessagesState>({ queryKey: ["chorus", "messages"] });
+  await Promise.all(
+    loaded.map(([key, data]) => (data ? fillGap(qc, api, String(key[2])) : Promise.resolve())),
+  );
+  await qc.invalidateQueries({ queryKey: ["chorus", "receipts"] });
+  await invalidateGroupViews(qc);
+}
+
+async function invalidateGroupViews(qc: QueryClient) {
+  // tRPC query keys start with the procedure path; group info panels and headers use these.
+  await qc.invalidateQueries({
+    predicate: (q) => {
+      const head = q.queryKey[0];
+      if (Array.isArray(head)) return head[0] === "group" || (head[0] === "conversation" && head[1] !== "list");
+      return q.queryKey[0] === "chorus" && q.queryKey[1] === "conversations";
+    },
+  });
+}
+
+function reportError(err: unknown) {
+  console.error("realtime sync failed", err);
+}
+
+export type { ConversationItem };
