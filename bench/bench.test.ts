@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testDrivers } from "@/db/testing";
+import type { BenchReport } from "./bench";
+import type { Target } from "./target";
+
+// The smoke run: every section of `npm run bench` at tiny sizes, in-process
+// (routers through createCaller, a real test Soketi), so the bench cannot rot.
+process.env.MESSAGE_RATE_LIMIT = "1000000000";
+
+const numbersIn = (rows: (string | number)[][]) => rows.flat().filter((c) => typeof c === "number") as number[];
+
+describe.each(testDrivers)("the bench at tiny sizes (%s)", (driver) => {
+  let target: Target;
+  let report: BenchReport;
+
+  beforeAll(async () => {
+    const { startInProcessTarget } = await import("./in-process-target");
+    const { runBench } = await import("./bench");
+    const { SIZES } = await import("./sizes");
+    target = await startInProcessTarget(driver);
+    report = await runBench(target, SIZES.tiny, () => {});
+  }, 300_000);
+
+  afterAll(async () => {
+    await target?.close();
+  });
+
+  it("prints all six sections, each with numbers", () => {
+    const titles = report.tables.map((t) => t.title);
+    for (const n of ["1.", "2.", "3.", "4.", "5.", "6."]) expect(titles.some((t) => t.startsWith(n))).toBe(true);
+    for (const table of report.tables) {
+      expect(table.rows.length).toBeGreaterThan(0);
+      expect(numbersIn(table.rows).some(Number.isFinite)).toBe(true);
+    }
+  });
+
+  it("sends and delivers every message, for Chorus and the baseline", () => {
+    const send = report.sections.send as {
+      throughput: { sent: number; errors: number }[];
+      latency: { delivered: number; expected: number }[];
+    };
+    for (const run of send.throughput) {
+      expect(run.errors).toBe(0);
+      expect(run.sent).toBeGreaterThan(0);
+    }
+    for (const l of send.latency) expect(l.delivered).toBe(l.expected);
+    const fanout = report.sections.fanout as { runs: { delivered: number; expected: number }[] };
+    for (const run of fanout.runs) expect(run.delivered).toBe(run.expected);
+  });
+
+  it("writes the same rows per message whatever the group size", () => {
+    const fanout = report.sections.fanout as {
+      runs: { impl: string; rowsPerMessage: number }[];
+      rowsPerMessageEqual: boolean;
+    };
+    expect(fanout.rowsPerMessageEqual).toBe(true);
+    const chorus = fanout.runs.filter((r) => r.impl === "chorus");
+    expect(chorus[0].rowsPerMessage).toBeGreaterThan(0);
+    const baseline = fanout.runs.filter((r) => r.impl === "baseline").map((r) => r.rowsPerMessage);
+    expect(baseline.at(-1)).toBeGreaterThan(baseline[0]);
+  });
+
+  it("re-subscribes every client after a reconnect with about one auth request each", () => {
+    const r = report.sections.reconnect as {
+      clients: number;
+      authRequests: number;
+      subscribed: number;
+      expected: number;
+    };
+    expect(r.subscribed).toBe(r.expected);
+    expect(r.authRequests).toBeGreaterThanOrEqual(r.clients);
+    expect(r.authRequests).toBeLessThanOrEqual(r.clients * 2);
+  });
+});

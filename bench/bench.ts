@@ -1,0 +1,156 @@
+// The whole bench over a target: every section, its tables and the JSON.
+import os from "node:os";
+import { baselineClient, createBaselineTables, startBaselineServer } from "./baseline/naive";
+import { rawInsertRates } from "./ceiling";
+import type { BenchContext } from "./context";
+import { fanoutBaselineRows, fanoutSection } from "./fanout";
+import { readsSection } from "./reads";
+import { reconnectSection } from "./reconnect";
+import { seedUsers } from "./seed";
+import { sendSection } from "./send";
+import type { Sizes } from "./sizes";
+import { mapLimit, ratio, renderTable, type Table } from "./stats";
+import type { Target } from "./target";
+
+export type BenchReport = {
+  mode: Sizes["name"];
+  target: Target["mode"];
+  driver: string;
+  machine: { cpus: number; memoryGiB: number; node: string; platform: string };
+  startedAt: string;
+  seconds: number;
+  sections: Record<"send" | "fanout" | "reads" | "reconnect" | "baseline" | "ceiling", Record<string, unknown>>;
+  tables: Table[];
+};
+
+export async function runBench(target: Target, sizes: Sizes, log: (line: string) => void): Promise<BenchReport> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const poolSize = Math.max(...sizes.senders, sizes.fanoutClients, sizes.reconnectClients, sizes.latencyGroupSize);
+  log(
+    `seeding and signing in ${poolSize} users (${target.mode === "http" ? "next-auth credentials over HTTP" : "in-process sessions"})`,
+  );
+  const users = await seedUsers(target.db, poolSize, "pool", target.passwordHash);
+  const signInStart = performance.now();
+  const pool = await mapLimit(users, 4, (u) => target.signIn(u));
+  log(`signed in ${pool.length} users in ${((performance.now() - signInStart) / 1000).toFixed(1)} s`);
+
+  await createBaselineTables(target.db);
+  const server = await startBaselineServer(target.db, target.publisher);
+  const ctx: BenchContext = { target, sizes, log, pool, baseline: { server, client: baselineClient(server.url) } };
+  try {
+    const ceilingInserts = await rawInsertRates(ctx);
+    const send = await sendSection(ctx);
+    const fanout = await fanoutSection(ctx);
+    const reads = await readsSection(ctx);
+    const reconnect = await reconnectSection(ctx);
+
+    const sendRuns = send.data.throughput as { impl: string; senders: number; perSecond: number }[];
+    const latency = send.data.latency as {
+      impl: string;
+      ack: { p50: number };
+      deliver: { p50: number; p99: number };
+    }[];
+    const fanoutRatios = fanoutBaselineRows(fanout);
+    const baselineRows: (string | number)[][] = [
+      ...sizes.senders.map((n) => {
+        const c = sendRuns.find((r) => r.impl === "chorus" && r.senders === n)?.perSecond ?? Number.NaN;
+        const b = sendRuns.find((r) => r.impl === "baseline" && r.senders === n)?.perSecond ?? Number.NaN;
+        return [`send msg/s, ${n} senders (higher is better)`, ratio(c, b)];
+      }),
+      ["send->ack p50 at a fixed rate (lower is better)", ratio(latency[0].ack.p50, latency[1].ack.p50)],
+      ["send->deliver p50 at a fixed rate (lower is better)", ratio(latency[0].deliver.p50, latency[1].deliver.p50)],
+      ...fanoutRatios.flatMap((r) => [
+        [
+          `fan-out ${r.groupSize}: deliver p50 / p99 (lower is better)`,
+          `${r.deliverP50.toFixed(2)} / ${r.deliverP99.toFixed(2)}`,
+        ],
+        [`fan-out ${r.groupSize}: rows written per message`, r.rows],
+        [`fan-out ${r.groupSize}: time to send the messages`, r.sendSeconds],
+      ]),
+    ];
+    const baselineTable: Table = {
+      title: "5. Chorus / naive baseline (same run, same database)",
+      workload:
+        "baseline = fan-out on write: a copy of each message per member, per-member unread counters, one channel per member authorized one request each; same workloads 1-2, served on loopback HTTP from the bench process",
+      columns: ["measure", "Chorus/baseline"],
+      rows: baselineRows.map(([m, v]) => [m, typeof v === "number" ? Number(v.toFixed(3)) : v]),
+    };
+
+    const chorusBest = send.best.chorus;
+    const largest = fanout.chorusLargest;
+    const ceilingTable: Table = {
+      title: "6. Ceiling (the same machine without the app)",
+      workload: `single-row autocommit INSERT loops into a scratch table for ${sizes.ceilingSeconds} s; raw Soketi trigger to one public channel with ${fanout.ceiling.subscribers} pusher-js subscribers`,
+      columns: ["measure", "raw", "Chorus", "Chorus as a fraction"],
+      rows: [
+        [
+          "durable inserts/s, 1 connection vs best send msg/s",
+          ceilingInserts.one,
+          chorusBest,
+          ratio(chorusBest, ceilingInserts.one),
+        ],
+        [
+          `durable inserts/s, ${ceilingInserts.connections} connections vs best send msg/s`,
+          ceilingInserts.many,
+          chorusBest,
+          ratio(chorusBest, ceilingInserts.many),
+        ],
+        [
+          `publish->deliver p50 ms (raw trigger vs Chorus send, group of ${largest?.groupSize})`,
+          fanout.ceiling.deliver.p50,
+          largest?.deliver.p50 ?? Number.NaN,
+          ratio(fanout.ceiling.deliver.p50, largest?.deliver.p50 ?? Number.NaN),
+        ],
+        [
+          "publish->deliver p99 ms",
+          fanout.ceiling.deliver.p99,
+          largest?.deliver.p99 ?? Number.NaN,
+          ratio(fanout.ceiling.deliver.p99, largest?.deliver.p99 ?? Number.NaN),
+        ],
+      ],
+      notes: [
+        "a send is several statements in one transaction plus a publish, so a fraction of the raw insert rate is expected",
+        `raw fan-out delivered ${fanout.ceiling.delivered}/${fanout.ceiling.expected}; latency fraction = raw/Chorus (1 = no overhead over Soketi)`,
+      ],
+    };
+
+    const tables = [
+      ...send.tables,
+      ...fanout.tables,
+      ...reads.tables,
+      ...reconnect.tables,
+      baselineTable,
+      ceilingTable,
+    ];
+    return {
+      mode: sizes.name,
+      target: target.mode,
+      driver: target.driver,
+      machine: {
+        cpus: os.cpus().length,
+        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+        platform: `${os.platform()} ${os.arch()}`,
+      },
+      startedAt: startedAt.toISOString(),
+      seconds: (performance.now() - t0) / 1000,
+      sections: {
+        send: send.data,
+        fanout: fanout.data,
+        reads: reads.data,
+        reconnect: reconnect.data,
+        baseline: { rows: baselineRows },
+        ceiling: { inserts: ceilingInserts, soketi: fanout.ceiling, chorusBestSendPerSecond: chorusBest },
+      },
+      tables,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+export function printReport(report: BenchReport): string {
+  const head = `Chorus bench (${report.mode}, ${report.target}, ${report.driver}) on ${report.machine.cpus} cores, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}; ${report.seconds.toFixed(0)} s`;
+  return [head, ...report.tables.map(renderTable)].join("\n");
+}

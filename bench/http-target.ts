@@ -1,0 +1,131 @@
+// `npm run bench`: the production server (`scripts/start.ts`: next start plus
+// the embedded Soketi) on a fresh Postgres database, driven over loopback.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { sql } from "drizzle-orm";
+import { createDb } from "@/db/client";
+import { migrate } from "@/db/migrate";
+import { hashPassword } from "@/server/auth/password";
+import type { RealtimeServerConfig } from "@/server/realtime/config";
+import { createPublisher } from "@/server/realtime/publisher";
+import { freePort } from "@/server/testing/realtime";
+import { sleep } from "./stats";
+import { BENCH_PASSWORD, httpSignIn, procedurePaths, randomSecret, type Target } from "./target";
+
+export type HttpTargetOptions = {
+  /** The server to create the bench database on. */
+  adminUrl: string;
+  log: (line: string) => void;
+  /** Extra server environment (DATABASE_POOL_SIZE and the like). */
+  serverEnv?: Record<string, string>;
+};
+
+const root = path.resolve(import.meta.dirname, "..");
+
+export async function startHttpTarget(
+  options: HttpTargetOptions,
+): Promise<Target & { serverEnv: Record<string, string> }> {
+  const dbName = `chorus_bench_${randomSecret().slice(0, 10)}`;
+  const admin = await createDb({ databaseUrl: options.adminUrl, maxConnections: 1 });
+  await admin.db.execute(sql.raw(`create database ${dbName}`));
+  await admin.close();
+  const url = new URL(options.adminUrl);
+  url.pathname = `/${dbName}`;
+  const databaseUrl = url.toString();
+  const dropDatabase = async () => {
+    const again = await createDb({ databaseUrl: options.adminUrl, maxConnections: 1 });
+    await again.db.execute(sql.raw(`drop database if exists ${dbName} with (force)`));
+    await again.close();
+  };
+
+  let child: ChildProcess | undefined;
+  try {
+    const handle = await createDb({ databaseUrl, maxConnections: 10 });
+    await migrate(handle);
+
+    const [port, soketiPort] = [await freePort(), await freePort()];
+    const realtime: RealtimeServerConfig = {
+      appId: "chorus",
+      key: "chorus-key",
+      secret: randomSecret(),
+      host: "127.0.0.1",
+      port: soketiPort,
+      useTLS: false,
+    };
+    const serverEnv: Record<string, string> = {
+      NODE_ENV: "production",
+      PORT: String(port),
+      SOKETI_PORT: String(soketiPort),
+      SOKETI_HOST: "127.0.0.1",
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: "20",
+      AUTH_SECRET: randomSecret(),
+      PUSHER_SECRET: realtime.secret,
+      PUSHER_APP_ID: realtime.appId,
+      PUSHER_KEY: realtime.key,
+      DATA_DIR: mkdtempSync(path.join(tmpdir(), "chorus-bench-")),
+      NEXT_DIST_DIR: ".next-bench",
+      NEXTAUTH_URL: `http://127.0.0.1:${port}`,
+      LOG_LEVEL: "warn",
+      // The per-sender send limit protects users from floods; the bench measures the engine behind it.
+      MESSAGE_RATE_LIMIT: "1000000000",
+      ...options.serverEnv,
+    };
+    const logFile = path.join(root, "bench", "results", "server.log");
+    const out = createWriteStream(logFile);
+    const started = performance.now();
+    options.log(`starting the production server (builds into .next-bench if sources changed; log: ${logFile})`);
+    child = spawn(process.execPath, [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/start.ts"], {
+      cwd: root,
+      env: { ...process.env, ...serverEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+    const exited = new Promise<number>((resolve) => child?.once("exit", (code) => resolve(code ?? 1)));
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 20 * 60_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}; see ${logFile}`);
+      if (Date.now() > deadline) throw new Error(`the server did not become healthy in time; see ${logFile}`);
+      const ok = await fetch(`${baseUrl}/api/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      await sleep(500);
+    }
+    options.log(`server healthy after ${Math.round((performance.now() - started) / 1000)} s at ${baseUrl}`);
+
+    const paths = await procedurePaths();
+    const server = child;
+    return {
+      mode: "http",
+      driver: "postgres",
+      handle,
+      db: handle.db,
+      realtime,
+      publisher: createPublisher(realtime),
+      password: BENCH_PASSWORD,
+      passwordHash: await hashPassword(BENCH_PASSWORD),
+      serverEnv,
+      signIn: (user) => httpSignIn(baseUrl, user, BENCH_PASSWORD),
+      has: (p) => paths.has(p),
+      async close() {
+        if (server.exitCode === null) {
+          server.kill("SIGTERM");
+          await Promise.race([exited, sleep(15_000)]);
+          if (server.exitCode === null) server.kill("SIGKILL");
+        }
+        await handle.close();
+        await dropDatabase();
+      },
+    };
+  } catch (error) {
+    if (child && child.exitCode === null) child.kill("SIGTERM");
+    await dropDatabase();
+    throw error;
+  }
+}

@@ -1,0 +1,52 @@
+// The smoke run: the same routers through createCaller, the same channel
+// authorization function, a real test Soketi, on PGlite or TEST_DATABASE_URL.
+import type { DriverName } from "@/db/client";
+import { createTestDb } from "@/db/testing";
+import { createCaller } from "@/server/api/root";
+import { hashPassword } from "@/server/auth/password";
+import { authorizeChannels } from "@/server/realtime/authorize";
+import type { Publisher } from "@/server/realtime/publisher";
+import { startTestSoketi } from "@/server/testing/realtime";
+import { BENCH_PASSWORD, CallError, procedurePaths, type Session, type Target } from "./target";
+
+export async function startInProcessTarget(driver: DriverName): Promise<Target> {
+  const handle = await createTestDb(driver);
+  const realtime = await startTestSoketi();
+  // Domain code publishes through getPublisher(): point it at this Soketi.
+  (globalThis as unknown as { chorusPublisher?: Publisher }).chorusPublisher = realtime.publisher;
+  const paths = await procedurePaths();
+  const db = handle.db;
+  return {
+    mode: "in-process",
+    driver,
+    handle,
+    db,
+    realtime: realtime.config,
+    publisher: realtime.publisher,
+    password: BENCH_PASSWORD,
+    passwordHash: await hashPassword(BENCH_PASSWORD),
+    has: (p) => paths.has(p),
+    async signIn(user): Promise<Session> {
+      const caller = createCaller({ db, user: { id: user.id, name: user.username }, ip: "127.0.0.1" });
+      return {
+        user,
+        async call<T>(_kind: "query" | "mutation", path: string, input?: unknown): Promise<T> {
+          // biome-ignore lint/suspicious/noExplicitAny: procedures are looked up by path, as over HTTP
+          let fn: any = caller;
+          for (const part of path.split(".")) fn = fn[part];
+          try {
+            return (await fn(input)) as T;
+          } catch (error) {
+            const e = error as { code?: string; message?: string };
+            throw new CallError(path, e.code ?? "ERROR", e.message ?? String(error));
+          }
+        },
+        authorize: (socketId, channels) => authorizeChannels(db, realtime.publisher, user.id, socketId, channels),
+      };
+    },
+    async close() {
+      await realtime.soketi.stop();
+      await handle.close();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+// Section 4: many clients, each in many conversations, reconnect at once.
+import { conversationChannel, userChannel } from "@/server/realtime/channels";
+import { authRequests, type BenchClient, connectClient, connected, disconnectAll, subscribeAll } from "./clients";
+import type { BenchContext, SectionResult } from "./context";
+import { seedGroup } from "./seed";
+import { mapLimit } from "./stats";
+
+export async function reconnectSection(ctx: BenchContext): Promise<SectionResult> {
+  const { target, sizes, pool } = ctx;
+  const sessions = pool.slice(0, sizes.reconnectClients);
+  const ids = sessions.map((s) => s.user.id);
+  ctx.log(`reconnect: seeding ${sizes.reconnectConversations} groups of ${sessions.length}`);
+  const conversations: string[] = [];
+  for (let i = 0; i < sizes.reconnectConversations; i++) {
+    conversations.push(
+      (await seedGroup(target.db, `reconnect ${i}`, [...ids.slice(i % ids.length), ...ids.slice(0, i % ids.length)]))
+        .id,
+    );
+  }
+  const channelsFor = (c: BenchClient) => [userChannel(c.session.user.id), ...conversations.map(conversationChannel)];
+
+  ctx.log(`reconnect: connecting ${sessions.length} clients with ${conversations.length + 1} channels each`);
+  const clients = sessions.map((s) => connectClient(target, s));
+  await Promise.all(clients.map(connected));
+  await mapLimit(clients, 50, (c) => subscribeAll(c, channelsFor(c)));
+
+  const expected = clients.length * (conversations.length + 1);
+  let resubscribed = 0;
+  let allDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    allDone = resolve;
+  });
+  for (const c of clients) {
+    for (const channel of c.pusher.allChannels()) {
+      channel.bind("pusher:subscription_succeeded", () => {
+        if (++resubscribed === expected) allDone();
+      });
+    }
+  }
+  disconnectAll(clients);
+  await Promise.all(
+    clients.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.pusher.connection.state === "disconnected") resolve();
+          else c.pusher.connection.bind("disconnected", () => resolve());
+        }),
+    ),
+  );
+
+  ctx.log("reconnect: every client reconnects at once");
+  const before = { requests: authRequests.chorus, channels: authRequests.chorusChannels };
+  const start = performance.now();
+  for (const c of clients) c.pusher.connect();
+  await Promise.race([done, new Promise((resolve) => setTimeout(resolve, sizes.waitSeconds * 1000))]);
+  const seconds = (performance.now() - start) / 1000;
+  const requests = authRequests.chorus - before.requests;
+  const channels = authRequests.chorusChannels - before.channels;
+  disconnectAll(clients);
+
+  return {
+    data: {
+      clients: clients.length,
+      conversations: conversations.length,
+      authRequests: requests,
+      channelsAuthorized: channels,
+      subscribed: resubscribed,
+      expected,
+      seconds,
+    },
+    tables: [
+      {
+        title: "4. Reconnect",
+        workload: `${clients.length} clients, each subscribed to its user channel and ${conversations.length} conversation channels, all drop and reconnect at once`,
+        columns: ["clients", "channels", "auth HTTP requests", "per client", "subscribed", "until all subscribed"],
+        rows: [
+          [
+            clients.length,
+            expected,
+            requests,
+            requests / clients.length,
+            `${resubscribed}/${expected}`,
+            `${seconds.toFixed(2)} s`,
+          ],
+        ],
+      },
+    ],
+  };
+}

@@ -1,0 +1,123 @@
+// What the workloads drive: the production server over HTTP (`npm run bench`),
+// or the same routers in-process with a test Soketi (the smoke test). Both
+// give signed-in sessions, channel authorization and a db handle for seeding.
+import { randomBytes } from "node:crypto";
+import type { DbHandle, DriverName } from "@/db/client";
+import type { Db } from "@/db/types";
+import type { BatchAuthorizer } from "@/server/realtime/client";
+import type { RealtimeServerConfig } from "@/server/realtime/config";
+import type { Publisher } from "@/server/realtime/publisher";
+import superjson from "superjson";
+import type { SeedUser } from "./seed";
+
+export type CallKind = "query" | "mutation";
+
+export type Session = {
+  user: SeedUser;
+  call<T = unknown>(kind: CallKind, path: string, input?: unknown): Promise<T>;
+  /** Batch channel auth, as /api/pusher/auth answers it. */
+  authorize: BatchAuthorizer;
+};
+
+export type Target = {
+  mode: "http" | "in-process";
+  driver: DriverName;
+  /** The bench's own handle on the database the app uses (seeding, statistics). */
+  handle: DbHandle;
+  db: Db;
+  realtime: RealtimeServerConfig;
+  publisher: Publisher;
+  password: string;
+  passwordHash: string;
+  signIn(user: SeedUser): Promise<Session>;
+  /** Procedures the app router has, e.g. "message.send". */
+  has(path: string): boolean;
+  close(): Promise<void>;
+};
+
+export class CallError extends Error {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${path}: ${code}: ${message}`);
+  }
+}
+
+export const BENCH_PASSWORD = "bench-password-123";
+
+export function randomSecret(): string {
+  return randomBytes(24).toString("hex");
+}
+
+/** The routers' procedure paths, from the router definition itself. */
+export async function procedurePaths(): Promise<Set<string>> {
+  const { appRouter } = await import("@/server/api/root");
+  return new Set(
+    Object.keys((appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures),
+  );
+}
+
+/** A signed-in user over HTTP: next-auth's credentials flow, then tRPC and channel auth with the session cookie. */
+export async function httpSignIn(baseUrl: string, user: SeedUser, password: string): Promise<Session> {
+  const jar = new Map<string, string>();
+  const keep = (response: Response) => {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const eq = pair.indexOf("=");
+      jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+  };
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  const csrfResponse = await fetch(`${baseUrl}/api/auth/csrf`);
+  keep(csrfResponse);
+  const { csrfToken } = (await csrfResponse.json()) as { csrfToken: string };
+  const signIn = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookie() },
+    body: new URLSearchParams({ csrfToken, username: user.username, password, json: "true" }),
+  });
+  keep(signIn);
+  if (![...jar.keys()].some((k) => k.includes("session-token"))) {
+    throw new Error(`sign-in of ${user.username} failed with HTTP ${signIn.status}`);
+  }
+  const headers = () => ({ cookie: cookie() });
+
+  return {
+    user,
+    async call<T>(kind: CallKind, path: string, input?: unknown): Promise<T> {
+      const serialized = JSON.stringify(superjson.serialize(input));
+      const response =
+        kind === "query"
+          ? await fetch(`${baseUrl}/api/trpc/${path}?input=${encodeURIComponent(serialized)}`, { headers: headers() })
+          : await fetch(`${baseUrl}/api/trpc/${path}`, {
+              method: "POST",
+              headers: { ...headers(), "content-type": "application/json" },
+              body: serialized,
+            });
+      const body = (await response.json()) as {
+        result?: { data: { json: unknown; meta?: unknown } };
+        error?: { json: { message: string; data?: { code?: string } } };
+      };
+      if (body.error || !body.result) {
+        throw new CallError(
+          path,
+          body.error?.json.data?.code ?? String(response.status),
+          body.error?.json.message ?? "no result",
+        );
+      }
+      return superjson.deserialize(body.result.data as Parameters<typeof superjson.deserialize>[0]) as T;
+    },
+    async authorize(socketId, channels) {
+      const response = await fetch(`${baseUrl}/api/pusher/auth`, {
+        method: "POST",
+        headers: { ...headers(), "content-type": "application/json" },
+        body: JSON.stringify({ socket_id: socketId, channels }),
+      });
+      if (!response.ok) throw new Error(`channel auth failed with HTTP ${response.status}`);
+      return ((await response.json()) as { channels: Awaited<ReturnType<BatchAuthorizer>> }).channels;
+    },
+  };
+}
