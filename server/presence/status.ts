@@ -2,6 +2,7 @@ import { and, eq, gt, inArray, isNull, ne, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { members, type PresenceStatus, users } from "@/db/schema";
 import type { DbOrTx } from "@/db/types";
+import { AppError } from "../errors";
 
 /** What peers see of a user: one of online, away, busy, offline, and when they were last seen. */
 export type UserPresence = { userId: string; status: PresenceStatus; lastSeenAt: string | null };
@@ -108,4 +109,15 @@ export async function countOnlineMembers(
       ),
     );
   return Number(row?.online ?? 0);
+}
+
+/** The user's own presence, with the status they chose (null: automatic). */
+export async function getOwnPresence(
+  db: DbOrTx,
+  userId: string,
+  options: { now?: Date } = {},
+): Promise<UserPresence & { manual: PresenceStatus | null }> {
+  const [row] = await db.select(presenceColumns).from(users).where(eq(users.id, userId));
+  if (!row) throw new AppError("UNAUTHORIZED", "Your account no longer exists");
+  return { ...toUserPresence(row, options.now ?? new Date()), manual: row.presenceManual };
 }

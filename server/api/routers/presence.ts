@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { countOnlineMembers, getPresence, manualStatuses } from "../../presence/status";
+import { countOnlineMembers, getOwnPresence, getPresence, manualStatuses } from "../../presence/status";
 import { presenceSettings } from "../../presence/settings";
 import { heartbeat, setStatus } from "../../presence/transitions";
 import { publishOutboxRows } from "../../realtime/outbox";
@@ -48,6 +48,11 @@ export const presenceRouter = createTRPCRouter({
     )
     .output(z.array(userPresence))
     .query(({ ctx, input }) => getPresence(ctx.db, ctx.user.id, input.userIds)),
+
+  /** The caller's own presence and the status they chose (null: automatic). */
+  mine: protectedProcedure
+    .output(userPresence.extend({ manual: presenceStatus.nullable() }))
+    .query(({ ctx }) => getOwnPresence(ctx.db, ctx.user.id)),
 
   /** Members present right now, for groups too large to push every status change. */
   onlineCount: memberProcedure
