@@ -1,0 +1,82 @@
+import { sql } from "drizzle-orm";
+import type Pusher from "pusher-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
+import { seedGroup } from "../testing/conversations";
+import { createPersona, type Persona } from "../testing/personas";
+import { connectAs, startTestSoketi, subscribed, type TestSoketi } from "../testing/realtime";
+import { authorizeChannels } from "./authorize";
+import { conversationChannel, userChannel } from "./channels";
+
+describe.each(testDrivers)("channel authorization (%s)", (driver) => {
+  let handle: TestDb;
+  let realtime: TestSoketi;
+  let alice: Persona;
+  let bob: Persona;
+  let carol: Persona;
+  let outsider: Persona;
+  let group: string;
+  const clients: Pusher[] = [];
+
+  beforeAll(async () => {
+    handle = await createTestDb(driver);
+    realtime = await startTestSoketi();
+    [alice, bob, carol, outsider] = await Promise.all(
+      ["alice", "bob", "carol", "outsider"].map((n) => createPersona(handle.db, n)),
+    );
+    group = await seedGroup(handle.db, alice, [bob, carol]);
+    await handle.db.execute(
+      sql`update members set left_at = now(), left_seq = 0 where conversation_id = ${group}::uuid and user_id = ${carol.id}::uuid`,
+    );
+  });
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await realtime.soketi.stop();
+    await handle.close();
+  });
+
+  const connect = (who: Persona, onAuthRequest?: (channels: string[]) => void) => {
+    const client = connectAs(handle.db, realtime, who.id, { onAuthRequest });
+    clients.push(client);
+    return client;
+  };
+
+  it("lets members subscribe to their conversation's channel", async () => {
+    await expect(subscribed(connect(bob), conversationChannel(group))).resolves.toBeUndefined();
+  });
+
+  it("refuses an outsider: they are not told about a conversation they are not in", async () => {
+    await expect(subscribed(connect(outsider), conversationChannel(group))).rejects.toThrow(/refused/);
+  });
+
+  it("refuses a member who left", async () => {
+    await expect(subscribed(connect(carol), conversationChannel(group))).rejects.toThrow(/refused/);
+  });
+
+  it("refuses an unknown conversation and a malformed channel name", async () => {
+    const results = await authorizeChannels(handle.db, realtime.publisher, alice.id, "123.456", [
+      conversationChannel(crypto.randomUUID()),
+      "private-conversation-not-a-uuid",
+      "presence-anything",
+    ]);
+    expect(Object.values(results).map((r) => ("error" in r ? r.status : 200))).toEqual([403, 403, 403]);
+  });
+
+  it("authorizes many channels in one request, answering each separately", async () => {
+    const groups = await Promise.all(Array.from({ length: 20 }, (_, i) => seedGroup(handle.db, alice, [bob], `g${i}`)));
+    const notMine = await seedGroup(handle.db, outsider, [carol]);
+    const requests: string[][] = [];
+    const client = connect(alice, (channels) => requests.push(channels));
+    await new Promise<void>((resolve) => client.connection.bind("connected", () => resolve()));
+
+    const wanted = [userChannel(alice.id), ...groups.map(conversationChannel)];
+    const outcomes = await Promise.allSettled(
+      [...wanted, conversationChannel(notMine)].map((c) => subscribed(client, c)),
+    );
+
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toHaveLength(22);
+    expect(outcomes.slice(0, -1).every((o) => o.status === "fulfilled")).toBe(true);
+    expect(outcomes.at(-1)?.status).toBe("rejected");
+  });
+});
