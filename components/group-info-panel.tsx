@@ -1,11 +1,13 @@
 "use client";
 import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
-import { type FormEvent, useEffect, useId, useState } from "react";
+import { type FormEvent, useContext, useEffect, useId, useState } from "react";
 import type { AppRouter } from "@/server/api/root";
 import { conversationChannel } from "@/server/realtime/channels";
 import type { RealtimeEvents } from "@/server/realtime/events";
 import { Avatar, type PresenceStatus } from "./avatar";
+import { ChatContext } from "./chat-context";
+import { chatKeys } from "./chat-store";
 import { ConfirmDialog, Dialog } from "./dialog";
 import { describeError } from "./error-message";
 import { permissionsFor } from "./group-permissions";
@@ -85,6 +87,7 @@ function NotAvailable({ error }: { error: unknown }) {
   );
 }
 
+/** After a change: group and conversation queries, and the chat's own conversation list. */
 function useInvalidateGroup() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -92,6 +95,7 @@ function useInvalidateGroup() {
     Promise.all([
       queryClient.invalidateQueries(trpc.group.pathFilter()),
       queryClient.invalidateQueries(trpc.conversation.pathFilter()),
+      queryClient.invalidateQueries({ queryKey: chatKeys.conversations() }),
     ]);
 }
 
@@ -561,6 +565,7 @@ function AddMembersForm({
 function LeaveSection({ conversation, onLeft }: { conversation: Details; onLeft: () => void }) {
   const trpc = useTRPC();
   const invalidate = useInvalidateGroup();
+  const chat = useContext(ChatContext);
   const [confirming, setConfirming] = useState(false);
   const leave = useMutation(
     trpc.group.leave.mutationOptions({
@@ -568,6 +573,8 @@ function LeaveSection({ conversation, onLeft }: { conversation: Details; onLeft:
         setConfirming(false);
         await invalidate();
         onLeft();
+        // Back to the list, as chat apps do after leaving; outside the chat there is nowhere to go.
+        chat?.navigate(null);
       },
     }),
   );
