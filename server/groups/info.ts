@@ -98,7 +98,7 @@ export async function createGroup(
   requireRoom(1, memberIds.length, memberLimit(deps));
 
   return commitGroupChange(db, deps, async (tx) => {
-    await requireExistingUsers(tx, [creatorId, ...memberIds]);
+    await requireExistingUsers(tx, memberIds);
     const [created] = await tx
       .insert(conversations)
       .values({
