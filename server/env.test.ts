@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 function loadEnv(vars: Record<string, string>) {
   return spawnSync(process.execPath, ["--import", "tsx", "-e", "await import('./server/env.js')"], {
-    env: { PATH: process.env.PATH, ...vars },
+    env: { PATH: process.env.PATH, NODE_ENV: "test", ...vars },
     encoding: "utf8",
   });
 }
@@ -33,7 +33,7 @@ describe("secrets on the embedded default", () => {
     spawnSync(
       process.execPath,
       ["--import", "tsx", "-e", "const m = await import('./server/config/secrets.ts'); console.log(m.authSecret())"],
-      { env: { PATH: process.env.PATH, DATA_DIR: dataDir, ...extra }, encoding: "utf8" },
+      { env: { PATH: process.env.PATH, NODE_ENV: "test", DATA_DIR: dataDir, ...extra }, encoding: "utf8" },
     );
 
   it("generates AUTH_SECRET once, keeps it under DATA_DIR, and never shares one between installs", async () => {
