@@ -18,14 +18,10 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-const nodeMajor = Number(process.versions.node.split(".")[0]);
-if (nodeMajor !== 20 && !process.env.PUSHER_HOST && !buildOnly) {
-  fail(
-    `the embedded Soketi needs Node.js 20 (its uWebSockets.js build exists for Node 20 only), and this is Node ${process.versions.node}.\n` +
-      "  Either run Chorus with Node 20 (for example `nvm use 20`),\n" +
-      "  or run Soketi yourself and set PUSHER_HOST, PUSHER_PORT and PUSHER_SECRET to use it.",
-  );
-}
+// Checked before anything imports Soketi, so the message is clear, not a stack trace.
+const { soketiNodeProblem } = await import("../server/realtime/node-support");
+const nodeProblem = soketiNodeProblem(process.versions.node);
+if (nodeProblem && !process.env.PUSHER_HOST && !buildOnly) fail(nodeProblem);
 
 let env: typeof import("../server/env.js").env;
 try {

@@ -1,4 +1,5 @@
 import { logger } from "../logger";
+import { soketiNodeProblem } from "./node-support";
 
 const log = logger.child({ domain: "soketi" });
 
@@ -33,13 +34,8 @@ type SoketiServer = {
  * only; elsewhere this throws SoketiUnavailableError with the ways out.
  */
 export async function startEmbeddedSoketi(options: EmbeddedSoketiOptions): Promise<EmbeddedSoketi> {
-  const major = Number(process.versions.node.split(".")[0]);
-  if (major !== 20) {
-    throw new SoketiUnavailableError(
-      `The embedded Soketi needs Node.js 20 (its uWebSockets.js build exists for Node 20 only); this is Node ${process.versions.node}. ` +
-        "Either run Chorus with Node 20, or run Soketi yourself and set PUSHER_HOST and PUSHER_PORT (and PUSHER_SECRET) to use it.",
-    );
-  }
+  const problem = soketiNodeProblem(process.versions.node);
+  if (problem) throw new SoketiUnavailableError(problem);
   let Server: new (options: Record<string, unknown>) => SoketiServer;
   try {
     ({ Server } = (await import("@soketi/soketi")) as unknown as { Server: typeof Server });
