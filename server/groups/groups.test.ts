@@ -167,16 +167,17 @@ describe.each(testDrivers)("groups (%s)", (driver) => {
     const before = await footprint(db);
     const theirs = as(outsider).group;
     const conversationId = group.id;
-    for (const attempt of [
-      theirs.get({ conversationId }),
-      theirs.members({ conversationId }),
-      theirs.update({ conversationId, name: "Mine now" }),
-      theirs.addMembers({ conversationId, userIds: [outsider.id] }),
-      theirs.removeMember({ conversationId, userId: bob.id }),
-      theirs.setRole({ conversationId, userId: outsider.id, role: "owner" }),
-      theirs.leave({ conversationId }),
-    ]) {
-      await expect(attempt).rejects.toMatchObject({ code: "FORBIDDEN" });
+    const attempts = [
+      () => theirs.get({ conversationId }),
+      () => theirs.members({ conversationId }),
+      () => theirs.update({ conversationId, name: "Mine now" }),
+      () => theirs.addMembers({ conversationId, userIds: [outsider.id] }),
+      () => theirs.removeMember({ conversationId, userId: bob.id }),
+      () => theirs.setRole({ conversationId, userId: outsider.id, role: "owner" }),
+      () => theirs.leave({ conversationId }),
+    ];
+    for (const attempt of attempts) {
+      await expect(attempt()).rejects.toMatchObject({ code: "FORBIDDEN" });
     }
     await expect(theirs.get({ conversationId: "00000000-0000-4000-8000-000000000000" })).rejects.toMatchObject({
       code: "NOT_FOUND",

@@ -3,7 +3,8 @@ import { type Conversation, conversations } from "@/db/schema";
 import type { Db, DbOrTx, Tx } from "@/db/types";
 import { AppError } from "../errors";
 import { requireMembership } from "../messaging/membership";
-import { publishOutboxRows } from "../realtime/outbox";
+import { userChannel } from "../realtime/channels";
+import { enqueueEvent, publishOutboxRows } from "../realtime/outbox";
 import { getPublisher } from "../realtime/publisher";
 import {
   displayNames,
@@ -131,8 +132,12 @@ export async function createGroup(
         },
       ],
     });
+    // Every device of every member, the creator's included, lists the new group at once.
+    const listedId = await enqueueEvent(tx, [creatorId, ...memberIds].map(userChannel), "conversation.new", {
+      conversationId: created.id,
+    });
     const [group] = await tx.select().from(conversations).where(eq(conversations.id, created.id));
-    return { result: { ...toGroupInfo(group), conversationId: created.id }, outboxIds };
+    return { result: { ...toGroupInfo(group), conversationId: created.id }, outboxIds: [...outboxIds, listedId] };
   });
 }
 
