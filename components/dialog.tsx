@@ -90,7 +90,9 @@ export function Dialog({
       el.remove();
       applyInert();
       setLayer(null);
+      // The opener may be gone (a removed member's row): fall back to the dialog underneath.
       if (restoreTo?.isConnected) restoreTo.focus();
+      else openLayers.at(-1)?.querySelector<HTMLElement>('[role="dialog"]')?.focus();
     };
   }, [open]);
 

@@ -12,6 +12,11 @@ export type PickedUser = inferRouterOutputs<AppRouter>["user"]["search"][number]
 
 const SEARCH_DEBOUNCE_MS = 250;
 
+function matches(user: PickedUser, typed: string): boolean {
+  const q = typed.toLowerCase();
+  return user.username.toLowerCase().startsWith(q) || user.displayName.toLowerCase().includes(q);
+}
+
 export function useDebounced<T>(value: T, delayMs: number): T {
   const [debounced, setDebounced] = useState(value);
   useEffect(() => {
@@ -61,12 +66,17 @@ export function UserPicker({
       { enabled: term.length > 0, placeholderData: keepPreviousData, staleTime: 15_000 },
     ),
   );
-  const results = term.length > 0 ? (search.data ?? []) : [];
+  const typed = query.trim();
+  const typing = typed !== term;
+  const fresh = !typing && !search.isPlaceholderData;
+  // Until the answer for what is typed arrives, older results are narrowed the way the server
+  // matches, so nobody clicks a row that no longer fits the search.
+  const results =
+    typed.length === 0 ? [] : fresh ? (search.data ?? []) : (search.data ?? []).filter((u) => matches(u, typed));
   const selectedIds = new Set(selected.map((u) => u.id));
-  const typing = query.trim() !== term;
 
-  const active = highlight.term === term ? highlight.index : 0;
-  const setActive = (index: number) => setHighlight({ term, index });
+  const active = highlight.term === typed ? highlight.index : 0;
+  const setActive = (index: number) => setHighlight({ term: typed, index });
   const activeIndex = results.length === 0 ? -1 : Math.min(active, results.length - 1);
   const activeUser = activeIndex >= 0 ? results[activeIndex] : undefined;
   const optionId = (index: number) => `${listId}-opt-${index}`;
@@ -100,17 +110,17 @@ export function UserPicker({
     } else if (event.key === "Enter") {
       // Enter belongs to the search while something is typed; it never submits the surrounding form.
       if (query.trim() !== "") event.preventDefault();
-      if (activeUser && !typing) pick(activeUser);
+      if (activeUser) pick(activeUser);
     } else if (event.key === "Backspace" && query === "" && selected.length > 0 && onUnpick) {
       onUnpick(selected[selected.length - 1]);
     }
   }
 
   let status: string | null = null;
-  if (term.length > 0) {
+  if (typed.length > 0) {
     if (search.isError) status = describeError(search.error);
-    else if (search.isPending) status = "Searching…";
-    else if (!typing && results.length === 0) status = `No one found for “${term}”`;
+    else if (!fresh || search.isPending) status = results.length === 0 ? "Searching…" : null;
+    else if (results.length === 0) status = `No one found for “${typed}”`;
   }
 
   return (
@@ -164,7 +174,7 @@ export function UserPicker({
         />
       </label>
       <p className="status-line" role="status" aria-live="polite" data-testid={`${testId}-status`}>
-        {status ?? (term.length === 0 ? "" : `${results.length} ${results.length === 1 ? "person" : "people"} found`)}
+        {status ?? (typed.length === 0 ? "" : `${results.length} ${results.length === 1 ? "person" : "people"} found`)}
       </p>
       <div
         id={listId}
