@@ -60,17 +60,3 @@ export async function describeConversation(
 }
 
 export const muteInput = z.object({ conversationId: z.uuid("conversationId must be a UUID"), muted: z.boolean() });
-
-/** Muting is the member's own setting: no version bump, nobody else is told. */
-export async function setMuted(
-  db: DbOrTx,
-  userId: string,
-  conversationId: string,
-  muted: boolean,
-): Promise<{ muted: boolean }> {
-  await db
-    .update(members)
-    .set({ muted })
-    .where(and(eq(members.conversationId, conversationId), eq(members.userId, userId)));
-  return { muted };
-}

@@ -56,8 +56,8 @@ export async function sendMessage(
   deps: SendDeps = {},
 ): Promise<SentMessage> {
   const normalized = normalizeBody(input.body);
-  await requireMembership(db, input.conversationId, senderId);
-
+  // Membership is checked inside the transaction (and first by the router's memberProcedure);
+  // the resend lookup is scoped to the sender, so it reveals nothing about the conversation.
   const original = await findByClientMsgId(db, senderId, input.clientMsgId);
   if (original) return sameConversationOrConflict(original, input.conversationId);
 
@@ -67,7 +67,7 @@ export async function sendMessage(
   let appended: Awaited<ReturnType<typeof appendMessage>>;
   try {
     appended = await db.transaction(async (tx) => {
-      // Membership again under the transaction: a member removed meanwhile cannot send.
+      // Under the transaction: a member removed meanwhile cannot send.
       await requireMembership(tx, input.conversationId, senderId);
 
       // @all writes one flag; @username writes a row per mentioned member, bounded by the body.
