@@ -331,7 +331,7 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
       });
       const rowBefore = await presenceRow(alice);
       const outboxBefore = await outboxCount();
-      const attempts = [
+      const attempts: Record<string, string>[] = [
         { "x-pusher-key": credentials.key, "x-pusher-signature": sign(body, "someone-elses-secret") },
         { "x-pusher-key": "other-app", "x-pusher-signature": sign(body) },
         { "x-pusher-key": credentials.key },

@@ -23,14 +23,12 @@ export async function groupOf(db: Db, people: Persona[], name = "Group"): Promis
     .insert(conversations)
     .values({ kind: "group", name, createdBy: people[0].id, memberCount: people.length })
     .returning({ id: conversations.id });
-  await db
-    .insert(members)
-    .values(
-      people.map((p, i) => ({
-        conversationId: row.id,
-        userId: p.id,
-        role: i === 0 ? ("owner" as const) : ("member" as const),
-      })),
-    );
+  await db.insert(members).values(
+    people.map((p, i) => ({
+      conversationId: row.id,
+      userId: p.id,
+      role: i === 0 ? ("owner" as const) : ("member" as const),
+    })),
+  );
   return row.id;
 }
