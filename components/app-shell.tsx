@@ -10,6 +10,7 @@ import { ConversationList } from "./conversation-list";
 import { useRealtime } from "./realtime";
 import { RealtimeSync } from "./realtime-sync";
 import { useTRPC, useTRPCClient } from "./trpc";
+import { usePresenceSync } from "./use-presence";
 
 const CONVERSATION_PATH = /^\/c\/([0-9a-f-]{36})\/?$/i;
 
@@ -66,6 +67,7 @@ export function AppShell() {
 
   return (
     <ChatContext.Provider value={value}>
+      <PresenceSync />
       <RealtimeSync />
       <DocumentTitle />
       <div
@@ -88,6 +90,11 @@ export function AppShell() {
       </div>
     </ChatContext.Provider>
   );
+}
+
+function PresenceSync() {
+  usePresenceSync();
+  return null;
 }
 
 /** "(3) Chorus": unread of conversations that are not muted. */

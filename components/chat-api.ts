@@ -74,9 +74,8 @@ export function createChatApi(client: Client) {
       return client.conversation.mute.mutate({ conversationId, muted });
     },
 
-    async syncSince(version: number): Promise<{ version: number; changed: boolean }> {
-      const res = await client.sync.since.query({ version });
-      return { version: res.version, changed: res.version > version };
+    async syncSince(version: number) {
+      return client.sync.since.query({ version });
     },
   };
 }

@@ -14,11 +14,13 @@ import {
   setMessages,
   updateConversation,
 } from "./chat-store";
-import { HeaderStatus, TypingLine } from "./chat-presence";
+import { HeaderStatus } from "./chat-presence";
 import { Composer, useSendMessage } from "./composer";
 import { GroupInfoPanel } from "./group-info-panel";
+import { BackIcon, BellIcon, BellOffIcon, InfoIcon, MegaphoneIcon } from "./icons";
 import { MessageList } from "./message-list";
 import { useTRPC } from "./trpc";
+import { useTyping } from "./use-typing";
 
 const MAX_PAGE = 100;
 
@@ -64,7 +66,7 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
   const loadOlder = useCallback(async () => {
     const state = getMessages(qc, conversationId);
     const oldest = state?.items[0]?.seq;
-    if (!state || !state.hasOlder || oldest === undefined) return;
+    if (!state?.hasOlder || oldest === undefined) return;
     setLoadingOlder(true);
     try {
       const page = await api.history(conversationId, { beforeSeq: oldest, limit: PAGE_SIZE });
@@ -85,7 +87,7 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
     for (let i = 0; i < 50; i++) {
       const state = getMessages(qc, conversationId);
       const oldest = state?.items[0]?.seq;
-      if (!state || !state.hasOlder || oldest === undefined || oldest <= firstUnreadSeq) return;
+      if (!state?.hasOlder || oldest === undefined || oldest <= firstUnreadSeq) return;
       await loadOlder();
     }
   }, [qc, conversationId, firstUnreadSeq, loadOlder]);
@@ -101,8 +103,7 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
 
   // Receipts for my own recent messages; refreshed on receipts.changed.
   const ownSeqs = useMemo(
-    () =>
-      (messages.data?.items ?? []).filter((m) => m.senderId === me.id && m.kind === "text").map((m) => m.seq),
+    () => (messages.data?.items ?? []).filter((m) => m.senderId === me.id && m.kind === "text").map((m) => m.seq),
     [messages.data, me.id],
   );
   const toSeq = ownSeqs.at(-1);
@@ -117,6 +118,8 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
   const receiptMap = useMemo(() => new Map((receipts.data ?? []).map((r) => [r.seq, r])), [receipts.data]);
 
   const { send, retry, discard } = useSendMessage(conversationId);
+  const memberCount = conv?.memberCount ?? details.data?.memberCount ?? 0;
+  const typing = useTyping(conversationId, memberCount, { id: me.id, name: me.displayName });
 
   // Screen readers hear messages from others as they arrive.
   const [announcement, setAnnouncement] = useState("");
@@ -145,13 +148,18 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
   }
 
   return (
-    <section className="chat" aria-label={title ? `Conversation with ${title}` : "Conversation"} data-testid="chat-window">
+    <section
+      className="chat"
+      aria-label={title ? `Conversation with ${title}` : "Conversation"}
+      data-testid="chat-window"
+    >
       <ChatHeader
         conversationId={conversationId}
         conv={conv}
         title={title}
         kind={kind}
-        memberCount={conv?.memberCount ?? details.data?.memberCount ?? 0}
+        memberCount={memberCount}
+        typingLabel={typing.label}
         avatarUrl={conv?.avatarUrl ?? details.data?.avatarUrl ?? null}
         peerId={conv?.peerId ?? details.data?.peer?.id ?? null}
         onBack={() => navigate(null)}
@@ -159,7 +167,7 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
       />
       {details.data?.announcement && (
         <div className="chat-announcement" data-testid="chat-announcement">
-          <span aria-hidden="true">📣</span> {details.data.announcement}
+          <MegaphoneIcon size={16} /> {details.data.announcement}
         </div>
       )}
       {messages.data ? (
@@ -190,8 +198,12 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
           <p className="muted">Loading messages…</p>
         </div>
       )}
-      <TypingLine conversationId={conversationId} />
-      <Composer conversationId={conversationId} onSend={(body) => void send(body)} />
+      <Composer
+        conversationId={conversationId}
+        onSend={(body) => void send(body)}
+        onTyping={typing.notifyTyping}
+        onStopTyping={typing.stopTyping}
+      />
       <div className="sr-only" aria-live="polite" data-testid="live-region">
         {announcement}
       </div>
@@ -204,8 +216,14 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
 
 function ChatBack({ onBack }: { onBack: () => void }) {
   return (
-    <button type="button" className="icon-btn chat-back" onClick={onBack} aria-label="Back to conversations" data-testid="chat-back">
-      <span aria-hidden="true">←</span>
+    <button
+      type="button"
+      className="icon-btn chat-back"
+      onClick={onBack}
+      aria-label="Back to conversations"
+      data-testid="chat-back"
+    >
+      <BackIcon />
     </button>
   );
 }
@@ -218,6 +236,7 @@ function ChatHeader({
   memberCount,
   avatarUrl,
   peerId,
+  typingLabel,
   onBack,
   onInfo,
 }: {
@@ -228,6 +247,7 @@ function ChatHeader({
   memberCount: number;
   avatarUrl: string | null;
   peerId: string | null;
+  typingLabel: string | null;
   onBack: () => void;
   onInfo: () => void;
 }) {
@@ -255,7 +275,13 @@ function ChatHeader({
         <h2 className="chat-title" data-testid="chat-title">
           {title}
         </h2>
-        <HeaderStatus conversationId={conversationId} kind={kind} memberCount={memberCount} peerId={peerId} />
+        <HeaderStatus
+          conversationId={conversationId}
+          kind={kind}
+          memberCount={memberCount}
+          peerId={peerId}
+          typingLabel={typingLabel}
+        />
       </div>
       <div className="chat-actions">
         {muteError && (
@@ -272,7 +298,7 @@ function ChatHeader({
           title={muted ? "Unmute" : "Mute"}
           data-testid="mute-toggle"
         >
-          <span aria-hidden="true">{muted ? "🔕" : "🔔"}</span>
+          {muted ? <BellOffIcon /> : <BellIcon />}
         </button>
         {kind === "group" && (
           <button
@@ -284,7 +310,7 @@ function ChatHeader({
             aria-haspopup="dialog"
             data-testid="group-info-button"
           >
-            <span aria-hidden="true">ⓘ</span>
+            <InfoIcon />
           </button>
         )}
       </div>

@@ -29,7 +29,8 @@ export function useSendMessage(conversationId: string) {
       setPending(qc, conversationId, { ...pending, status: "pending", error: null });
       let settled = false;
       const timer = setTimeout(() => {
-        if (!settled) setPending(qc, conversationId, { ...pending, status: "failed", error: "No response from the server" });
+        if (!settled)
+          setPending(qc, conversationId, { ...pending, status: "failed", error: "No response from the server" });
       }, SEND_TIMEOUT_MS);
       try {
         const sent = await api.send(conversationId, pending.clientMsgId, pending.body);
@@ -61,10 +62,19 @@ export function useSendMessage(conversationId: string) {
 
   const send = useCallback(
     (body: string) =>
-      attempt({ clientMsgId: newClientMsgId(), body, createdAt: new Date().toISOString(), status: "pending", error: null }),
+      attempt({
+        clientMsgId: newClientMsgId(),
+        body,
+        createdAt: new Date().toISOString(),
+        status: "pending",
+        error: null,
+      }),
     [attempt],
   );
-  const discard = useCallback((p: PendingMessage) => removePending(qc, conversationId, p.clientMsgId), [qc, conversationId]);
+  const discard = useCallback(
+    (p: PendingMessage) => removePending(qc, conversationId, p.clientMsgId),
+    [qc, conversationId],
+  );
   return { send, retry: attempt, discard };
 }
 
@@ -104,6 +114,7 @@ export function Composer({
   }, [text, draftKey]);
 
   // Grow with the text up to a few lines.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the height follows the text.
   useEffect(() => {
     const el = ref.current;
     if (!el) return;

@@ -1,12 +1,13 @@
 "use client";
 import { signOut } from "next-auth/react";
 import { type KeyboardEvent, type MouseEvent, useMemo, useRef, useState } from "react";
-import { Avatar } from "./avatar";
+import { Avatar, type PresenceStatus } from "./avatar";
 import { useChat, useConversations } from "./chat-context";
 import { type ConversationItem, sortConversations } from "./chat-store";
-import { usePeerPresence } from "./chat-presence";
 import { listTime } from "./format";
+import { BellOffIcon, LogOutIcon } from "./icons";
 import { NewChatDialog } from "./new-chat-dialog";
+import { usePresence } from "./use-presence";
 
 export function ConversationList() {
   const { me, activeId, navigate } = useChat();
@@ -15,6 +16,8 @@ export function ConversationList() {
   const [newChatOpen, setNewChatOpen] = useState(false);
   const listRef = useRef<HTMLUListElement>(null);
 
+  const peerIds = useMemo(() => (list.data ?? []).flatMap((c) => (c.peerId ? [c.peerId] : [])), [list.data]);
+  const presence = usePresence(peerIds);
   const items = useMemo(() => {
     const sorted = sortConversations(list.data ?? []);
     const q = filter.trim().toLowerCase();
@@ -65,7 +68,7 @@ export function ConversationList() {
           title="Sign out"
           data-testid="sign-out"
         >
-          <span aria-hidden="true">⏻</span>
+          <LogOutIcon />
         </button>
       </header>
       <div className="sidebar-search">
@@ -82,18 +85,26 @@ export function ConversationList() {
         <p className="muted sidebar-note">Loading conversations…</p>
       ) : list.error ? (
         <p className="error sidebar-note" role="alert">
-          Could not load conversations. <button type="button" className="link-btn" onClick={() => list.refetch()}>Try again</button>
+          Could not load conversations.{" "}
+          <button type="button" className="link-btn" onClick={() => list.refetch()}>
+            Try again
+          </button>
         </p>
       ) : items.length === 0 ? (
         <p className="muted sidebar-note" data-testid="empty-state">
           {filter ? "No conversation matches." : "No conversations yet. Start one with New chat."}
         </p>
       ) : (
-        // biome-ignore lint/a11y/noNoninteractiveElementInteractions: arrow keys move between the links inside
         <ul className="conv-list" ref={listRef} onKeyDown={onKeyDown} data-testid="conversation-list">
           {items.map((c) => (
             <li key={c.id}>
-              <ConversationRow c={c} active={c.id === activeId} meId={me.id} onOpen={open} />
+              <ConversationRow
+                c={c}
+                active={c.id === activeId}
+                meId={me.id}
+                onOpen={open}
+                presence={c.peerId ? (presence.get(c.peerId)?.status ?? null) : null}
+              />
             </li>
           ))}
         </ul>
@@ -108,13 +119,14 @@ function ConversationRow({
   active,
   meId,
   onOpen,
+  presence,
 }: {
   c: ConversationItem;
+  presence: PresenceStatus | null;
   active: boolean;
   meId: string;
   onOpen: (event: MouseEvent<HTMLAnchorElement>, id: string) => void;
 }) {
-  const presence = usePeerPresence(c.kind === "dm" ? c.peerId : null);
   const own = c.previewSenderId === meId;
   const label = [
     c.title,
@@ -143,7 +155,7 @@ function ConversationRow({
           </span>
           {c.muted && (
             <span className="conv-muted" title="Muted" data-testid="muted-icon">
-              <span aria-hidden="true">🔕</span>
+              <BellOffIcon size={14} />
             </span>
           )}
           <time className="conv-time" dateTime={c.lastMessageAt ?? undefined}>
@@ -152,7 +164,11 @@ function ConversationRow({
         </span>
         <span className="conv-bottom">
           <span className="conv-preview" data-testid="conversation-preview">
-            {c.preview ? `${own ? "You: " : ""}${c.preview}` : c.kind === "group" ? `${c.memberCount} members` : "Say hello"}
+            {c.preview
+              ? `${own ? "You: " : ""}${c.preview}`
+              : c.kind === "group"
+                ? `${c.memberCount} members`
+                : "Say hello"}
           </span>
           {c.mentions > 0 && (
             <span className="mention-marker" title="You were mentioned" data-testid="mention-marker">

@@ -17,7 +17,11 @@ export function listTime(iso: string, now = new Date()): string {
   if (days <= 0) return timeOfDay(iso);
   if (days === 1) return "Yesterday";
   if (days < 7) return d.toLocaleDateString(undefined, { weekday: "short" });
-  return d.toLocaleDateString(undefined, { day: "numeric", month: "short", year: d.getFullYear() === now.getFullYear() ? undefined : "numeric" });
+  return d.toLocaleDateString(undefined, {
+    day: "numeric",
+    month: "short",
+    year: d.getFullYear() === now.getFullYear() ? undefined : "numeric",
+  });
 }
 
 export function dayKey(iso: string): string {

@@ -6,6 +6,7 @@ import { Avatar } from "./avatar";
 import type { Receipt } from "./chat-api";
 import type { MessagesState, PendingMessage } from "./chat-store";
 import { dayKey, dayLabel, timeOfDay } from "./format";
+import { ArrowDownIcon, CheckIcon, ClockIcon, DoubleCheckIcon } from "./icons";
 
 type Row =
   | { type: "older"; key: string }
@@ -74,7 +75,7 @@ export type MessageListProps = {
 
 export function MessageList(props: MessageListProps) {
   const { state, meId, isGroup, firstUnreadSeq, receipts, loadingOlder, onLoadOlder, onSeen } = props;
-  const scrollRef = useRef<HTMLDivElement>(null);
+  const scrollRef = useRef<HTMLElement>(null);
   const rows = useMemo(
     () => buildRows(state, meId, firstUnreadSeq, loadingOlder),
     [state, meId, firstUnreadSeq, loadingOlder],
@@ -121,6 +122,7 @@ export function MessageList(props: MessageListProps) {
   const lastKey = lastRow?.key;
   const prevLast = useRef<{ key: string | undefined; seq: number }>({ key: lastKey, seq: lastSeqOf(rows) });
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: totalSize changes when rows are measured; the view must follow.
   useLayoutEffect(() => {
     const el = scrollRef.current;
     if (!el) return;
@@ -211,13 +213,12 @@ export function MessageList(props: MessageListProps) {
 
   return (
     <div className="msg-list-wrap">
-      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: keyboard users scroll the history with arrow keys */}
-      <div
+      <section
         className="msg-scroll"
         ref={scrollRef}
         onScroll={onScroll}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: keyboard users scroll the history with the arrow keys
         tabIndex={0}
-        role="region"
         aria-label="Messages"
         data-testid="message-list"
       >
@@ -238,7 +239,7 @@ export function MessageList(props: MessageListProps) {
             );
           })}
         </div>
-      </div>
+      </section>
       {(firstUnreadSeq !== null && unreadAbove) ||
       (firstUnreadSeq !== null && state.items[0] && state.items[0].seq > firstUnreadSeq) ? (
         <button type="button" className="pill pill-top" onClick={() => void jumpToUnread()} data-testid="jump-unread">
@@ -247,7 +248,7 @@ export function MessageList(props: MessageListProps) {
       ) : null}
       {awayFromBottom && (
         <button type="button" className="pill pill-bottom" onClick={scrollToBottom} data-testid="new-messages-pill">
-          {newCount > 0 ? `${newCount} new message${newCount === 1 ? "" : "s"} ↓` : "↓ Latest"}
+          {newCount > 0 ? `${newCount} new message${newCount === 1 ? "" : "s"}` : "Latest"} <ArrowDownIcon size={14} />
         </button>
       )}
     </div>
@@ -331,7 +332,9 @@ function MessageBubble({
     >
       {isGroup && !own && (
         <span className="msg-avatar">
-          {runStart && <Avatar id={m.senderId ?? m.id} name={m.senderName ?? "?"} url={m.senderAvatarUrl} size={32} decorative />}
+          {runStart && (
+            <Avatar id={m.senderId ?? m.id} name={m.senderName ?? "?"} url={m.senderAvatarUrl} size={32} decorative />
+          )}
         </span>
       )}
       <div className="bubble">
@@ -360,7 +363,12 @@ function statusOf(receipt: Receipt | null, isGroup: boolean): Status {
   if (!receipt) return { status: "sent", readBy: 0, names: null };
   const names = receipt.readers?.map((r) => r.name) ?? null;
   if (isGroup) {
-    const status = receipt.recipients > 0 && receipt.read >= receipt.recipients ? "read" : receipt.delivered > 0 ? "delivered" : "sent";
+    const status =
+      receipt.recipients > 0 && receipt.read >= receipt.recipients
+        ? "read"
+        : receipt.delivered > 0
+          ? "delivered"
+          : "sent";
     return { status, readBy: receipt.read, names };
   }
   const status = receipt.read > 0 ? "read" : receipt.delivered > 0 ? "delivered" : "sent";
@@ -384,7 +392,7 @@ function StatusMark({ status }: { status: Status }) {
         aria-label={label}
         title={label}
       >
-        {status.status === "sent" ? "✓" : "✓✓"}
+        {status.status === "sent" ? <CheckIcon size={14} /> : <DoubleCheckIcon size={17} />}
       </span>
     </>
   );
@@ -426,7 +434,7 @@ function PendingBubble({
               aria-label="Sending"
               title="Sending"
             >
-              🕓
+              <ClockIcon size={13} />
             </span>
           )}
         </div>

@@ -93,8 +93,22 @@ export function RealtimeSync() {
       if (since !== null && e.version <= since) return;
       try {
         if (since !== null) {
-          const res = await api.syncSince(since);
-          syncVersion.current = res.version;
+          const delta = await api.syncSince(since);
+          syncVersion.current = delta.version;
+          for (const g of delta.groups) {
+            updateConversation(qc, g.id, (c) => ({
+              ...c,
+              title: g.name || c.title,
+              avatarUrl: g.avatarUrl,
+              memberCount: g.memberCount,
+            }));
+          }
+          if (delta.removed.length > 0) {
+            const gone = new Set(delta.removed);
+            qc.setQueryData<ConversationItem[]>(chatKeys.conversations(), (list) =>
+              list?.filter((c) => !gone.has(c.id)),
+            );
+          }
         } else {
           syncVersion.current = e.version;
         }
@@ -215,9 +229,7 @@ async function fetchOne(
 async function catchUp(qc: QueryClient, api: ChatApi) {
   await qc.invalidateQueries({ queryKey: chatKeys.conversations() });
   const loaded = qc.getQueriesData<MessagesState>({ queryKey: ["chorus", "messages"] });
-  await Promise.all(
-    loaded.map(([key, data]) => (data ? fillGap(qc, api, String(key[2])) : Promise.resolve())),
-  );
+  await Promise.all(loaded.map(([key, data]) => (data ? fillGap(qc, api, String(key[2])) : Promise.resolve())));
   await qc.invalidateQueries({ queryKey: ["chorus", "receipts"] });
   await invalidateGroupViews(qc);
 }

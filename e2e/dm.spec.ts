@@ -1,7 +1,9 @@
 import { expect, test } from "./fixtures";
 import { ChatApp } from "./pages";
 
-test("a DM round trip: alice's message goes sent, delivered, read as bob receives and reads it", async ({ personas }) => {
+test("a DM round trip: alice's message goes sent, delivered, read as bob receives and reads it", async ({
+  personas,
+}) => {
   const alice = await personas("Alice");
   const bob = await personas("Bob");
   const a = new ChatApp(alice.page);

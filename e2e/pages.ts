@@ -72,7 +72,12 @@ export class ChatApp {
 }
 
 /** Calls a tRPC procedure as the context's signed-in user (setup shortcuts, not what is under test). */
-export async function trpc<T>(context: BrowserContext, path: string, input: unknown, kind: "query" | "mutation"): Promise<T> {
+export async function trpc<T>(
+  context: BrowserContext,
+  path: string,
+  input: unknown,
+  kind: "query" | "mutation",
+): Promise<T> {
   const response =
     kind === "mutation"
       ? await context.request.post(`/api/trpc/${path}`, { data: { json: input } })
