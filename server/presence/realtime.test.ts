@@ -164,6 +164,13 @@ describe.each(testDrivers)("presence and typing over a real Soketi (%s)", (drive
     await setStatus(handle.db, alice.id, null);
   });
 
+  it("is sent webhooks for users' own channels only, not for every conversation channel", () => {
+    const channels = delivered.flatMap((d) => d.events.map((e) => e.channel ?? ""));
+    expect(channels.length).toBeGreaterThan(0);
+    expect(channels.every((c) => c.startsWith("private-user-"))).toBe(true);
+    expect(delivered.every((d) => d.status === 200)).toBe(true);
+  });
+
   describe("typing", () => {
     it("reaches the other member of the DM as client events, throttled, and clears when alice stops", async () => {
       const aliceClient = connect(alice);

@@ -1,4 +1,5 @@
 import { logger } from "../logger";
+import type { SoketiWebhook } from "./webhooks";
 import { soketiNodeProblem } from "./node-support";
 
 const log = logger.child({ domain: "soketi" });
@@ -10,7 +11,7 @@ export type EmbeddedSoketiOptions = {
   key: string;
   secret: string;
   /** Soketi webhooks (presence: channel_occupied / channel_vacated). */
-  webhooks?: { url: string; event_types: string[] }[];
+  webhooks?: SoketiWebhook[];
 };
 
 export type EmbeddedSoketi = {

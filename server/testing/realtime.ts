@@ -6,6 +6,7 @@ import { createBatchingAuthorizer } from "../realtime/client";
 import type { RealtimeServerConfig } from "../realtime/config";
 import { createPublisher, type Publisher } from "../realtime/publisher";
 import { type EmbeddedSoketi, startEmbeddedSoketi } from "../realtime/soketi";
+import { soketiWebhooks } from "../realtime/webhooks";
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -37,9 +38,7 @@ export async function startTestSoketi(options: { webhookUrl?: string } = {}): Pr
     appId: config.appId,
     key: config.key,
     secret: config.secret,
-    webhooks: options.webhookUrl
-      ? [{ url: options.webhookUrl, event_types: ["channel_occupied", "channel_vacated"] }]
-      : [],
+    webhooks: options.webhookUrl ? soketiWebhooks("").map((w) => ({ ...w, url: options.webhookUrl as string })) : [],
   });
   return { soketi, config, publisher: createPublisher(config) };
 }
