@@ -11,6 +11,7 @@ import type { RealtimeEvents } from "../realtime/events";
 import { publishOutboxRows } from "../realtime/outbox";
 import { createPersona, type Persona } from "../testing/personas";
 import { connectAs, nextEvent, startTestSoketi, subscribed, type TestSoketi } from "../testing/realtime";
+import { startPresenceSweeper } from "./sweeper";
 import { dmBetween, groupOf } from "./testing";
 import { heartbeat, setStatus, sweepExpired } from "./transitions";
 import { handlePusherWebhook } from "./webhook";
@@ -149,6 +150,25 @@ describe.each(testDrivers)("presence and typing over a real Soketi (%s)", (drive
     expect(sweep.swept).toBeGreaterThanOrEqual(1);
     await publishOutboxRows(handle.db, realtime.publisher, sweep.outboxIds);
     expect(await heardOffline).toEqual({ userId: alice.id, status: "offline", lastSeenAt: longAgo.toISOString() });
+  });
+
+  it("runs the sweeper as a background worker that tells bob when alice's heartbeat ran out", async () => {
+    const bobClient = connect(bob);
+    await subscribed(bobClient, conversationChannel(dm));
+    const beat = await heartbeat(handle.db, alice.id, { now: new Date(Date.now() - 10 * 60_000) });
+    await publishOutboxRows(handle.db, realtime.publisher, beat.outboxIds);
+    const heardOffline = new Promise<RealtimeEvents["presence"]>((resolve) => {
+      bobClient.channel(conversationChannel(dm)).bind("presence", (event: RealtimeEvents["presence"]) => {
+        if (event.userId === alice.id && event.status === "offline") resolve(event);
+      });
+    });
+    const worker = startPresenceSweeper(handle.db, realtime.publisher, { intervalMs: 20 });
+    try {
+      expect(await heardOffline).toMatchObject({ userId: alice.id, status: "offline" });
+      expect((await presenceOf(alice)).presenceStatus).toBe("offline");
+    } finally {
+      await worker.stop();
+    }
   });
 
   it("tells the members of a small group, on the group channel, that alice is busy", async () => {
