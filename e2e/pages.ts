@@ -86,3 +86,19 @@ export async function trpc<T>(
   const body = (await response.json()) as { result: { data: { json: T } } };
   return body.result.data.json;
 }
+
+export async function openDmViaApi(from: BrowserContext, peerId: string): Promise<string> {
+  const opened = await trpc<{ conversationId: string }>(from, "conversation.openDm", { userId: peerId }, "mutation");
+  return opened.conversationId;
+}
+
+export async function createGroupViaApi(from: BrowserContext, name: string, memberIds: string[]): Promise<string> {
+  const group = await trpc<{ conversationId: string }>(from, "group.create", { name, memberIds }, "mutation");
+  return group.conversationId;
+}
+
+export async function sendViaApi(from: BrowserContext, conversationId: string, body: string): Promise<number> {
+  const clientMsgId = `e2e-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  const sent = await trpc<{ seq: number }>(from, "message.send", { conversationId, clientMsgId, body }, "mutation");
+  return sent.seq;
+}
