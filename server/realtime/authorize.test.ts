@@ -5,7 +5,7 @@ import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
 import { seedGroup } from "../testing/conversations";
 import { createPersona, type Persona } from "../testing/personas";
 import { connectAs, startTestSoketi, subscribed, type TestSoketi } from "../testing/realtime";
-import { authorizeChannels } from "./authorize";
+import { authorizeChannels, MAX_CHANNELS_PER_AUTH, parseChannelAuthRequest } from "./authorize";
 import { conversationChannel, userChannel } from "./channels";
 
 describe.each(testDrivers)("channel authorization (%s)", (driver) => {
@@ -78,5 +78,37 @@ describe.each(testDrivers)("channel authorization (%s)", (driver) => {
     expect(requests[0]).toHaveLength(22);
     expect(outcomes.slice(0, -1).every((o) => o.status === "fulfilled")).toBe(true);
     expect(outcomes.at(-1)?.status).toBe("rejected");
+  });
+});
+
+describe("reading a channel auth request", () => {
+  const post = (body: string, type: string) =>
+    new Request("http://chorus.test/api/pusher/auth", { method: "POST", body, headers: { "content-type": type } });
+
+  it("accepts pusher-js's one-channel form", async () => {
+    const request = post("socket_id=123.456&channel_name=private-user-x", "application/x-www-form-urlencoded");
+    expect(await parseChannelAuthRequest(request)).toEqual({
+      socketId: "123.456",
+      channels: ["private-user-x"],
+      batch: false,
+    });
+  });
+
+  it("accepts a batch of channels as JSON", async () => {
+    const request = post(JSON.stringify({ socket_id: "1.2", channels: ["a", "b"] }), "application/json");
+    expect(await parseChannelAuthRequest(request)).toEqual({ socketId: "1.2", channels: ["a", "b"], batch: true });
+  });
+
+  it("refuses malformed bodies, forged socket ids and oversized batches with a reason", async () => {
+    expect(await parseChannelAuthRequest(post("{not json", "application/json"))).toEqual({
+      error: "Malformed request body",
+    });
+    expect(await parseChannelAuthRequest(post("socket_id=abc&channel_name=x", "text/plain"))).toMatchObject({
+      error: expect.stringMatching(/socket_id/),
+    });
+    const tooMany = Array.from({ length: MAX_CHANNELS_PER_AUTH + 1 }, (_, i) => `c${i}`);
+    expect(
+      await parseChannelAuthRequest(post(JSON.stringify({ socket_id: "1.2", channels: tooMany }), "application/json")),
+    ).toHaveProperty("error");
   });
 });
