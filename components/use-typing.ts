@@ -2,8 +2,8 @@
 /**
  * Typing indicators for one conversation.
  *
- *   const { typingUsers, label, notifyTyping, stopTyping, enabled } =
- *     useTyping(conversationId, memberCount, { id: me.id, name: me.displayName });
+ *   const { typingUsers, label, notifyTyping, stopTyping, enabled } = useTyping(conversationId, memberCount);
+ *   // third argument (optional): { id, name } of the signed-in user; by default from user.me.
  *
  *   <Composer onTyping={notifyTyping} onStopTyping={stopTyping} />   // call stopTyping on send and blur
  *   {label && <div data-testid="typing-indicator">{label}</div>}
@@ -19,6 +19,7 @@
  * The conversation channel is subscribed by the chat (realtime-sync); this hook only binds to it
  * (subscribing if needed) and never unsubscribes. Typing is never stored on the server.
  */
+import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { conversationChannel } from "@/server/realtime/channels";
 import type { RealtimeEvents } from "@/server/realtime/events";
@@ -34,6 +35,7 @@ import {
 } from "./typing";
 import { usePresenceSettings } from "./use-presence";
 import { useRealtime } from "./realtime";
+import { useTRPC } from "./trpc";
 
 export type UseTyping = {
   typingUsers: TypingUser[];
@@ -46,9 +48,16 @@ export type UseTyping = {
 export function useTyping(
   conversationId: string | null,
   memberCount: number,
-  self: { id: string; name: string } | null,
+  selfOverride?: { id: string; name: string } | null,
 ): UseTyping {
   const { pusher } = useRealtime();
+  const trpc = useTRPC();
+  // The signed-in user, from the query the app shell already made.
+  const me = useQuery(
+    trpc.user.me.queryOptions(undefined, { staleTime: Number.POSITIVE_INFINITY, enabled: selfOverride === undefined }),
+  );
+  const self =
+    selfOverride !== undefined ? selfOverride : me.data ? { id: me.data.id, name: me.data.displayName } : null;
   const { typingMaxMembers } = usePresenceSettings();
   const enabled = Boolean(conversationId && self && pusher) && typingEnabled(memberCount, typingMaxMembers);
   const [typingUsers, setTypingUsers] = useState<TypingUser[]>([]);
