@@ -58,6 +58,12 @@ export function connectClient(target: Target, session: Session, baselineAuth?: B
     authRequests.chorusChannels += channels.length;
     return session.authorize(socketId, channels);
   });
+  // The naive design: one HTTP request per channel.
+  const baselineAuthorize = (channel: string, socketId: string) => {
+    if (!baselineAuth) return Promise.reject(new Error("this client has no baseline channels"));
+    authRequests.baseline++;
+    return baselineAuth(session.user.id, socketId, channel);
+  };
   const pusher = new Pusher(target.realtime.key, {
     cluster: "",
     wsHost: "127.0.0.1",
@@ -72,10 +78,7 @@ export function connectClient(target: Target, session: Session, baselineAuth?: B
       endpoint: "/unused",
       customHandler: ({ socketId, channelName }, callback) => {
         const answer = channelName.startsWith(BASELINE_CHANNEL_PREFIX)
-          ? (authRequests.baseline++,
-            baselineAuth
-              ? baselineAuth(session.user.id, socketId, channelName)
-              : Promise.reject(new Error("no baseline auth")))
+          ? baselineAuthorize(channelName, socketId)
           : batched(socketId, channelName);
         answer.then(
           (data) => callback(null, data),

@@ -25,6 +25,7 @@ type Fanout = {
   groupSize: number;
   receivers: number;
   messages: number;
+  errors: number;
   delivered: number;
   expected: number;
   deliver: ReturnType<typeof percentiles>;
@@ -113,25 +114,35 @@ export async function fanoutSection(ctx: BenchContext): Promise<FanoutResult> {
       const before = await settledWrites(target.db, tables);
       const tracker = new DeliveryTracker(sizes.fanoutMessages * (g.connectedMembers - 1));
       track(tracker);
+      let sent = 0;
+      let errors = 0;
       const start = performance.now();
       await atRate(sizes.fanoutMessages, sizes.fanoutRate, async (i) => {
         const id = clientMsgId(`f${impl[0]}`);
         tracker.sent(id);
-        await send(pool[0], g.id, id, `fan-out message ${i}`);
+        try {
+          await send(pool[0], g.id, id, `fan-out message ${i}`);
+          sent++;
+        } catch (error) {
+          errors++;
+          if (errors === 1) ctx.log(`  ${impl} send failed: ${String(error)}`);
+        }
       });
       const sendSeconds = (performance.now() - start) / 1000;
       await tracker.done(sizes.waitSeconds * 1000);
       track(null);
-      const after = await settledWrites(target.db, tables);
+      const inserted: Record<string, number> = impl === "chorus" ? { messages: sent } : { bl_messages: sent * g.size };
+      const after = await settledWrites(target.db, tables, before, inserted);
       runs.push({
         impl,
         groupSize: g.size,
         receivers: g.connectedMembers - 1,
         messages: sizes.fanoutMessages,
+        errors,
         delivered: tracker.received,
         expected: tracker.expected,
         deliver: percentiles(tracker.latencies),
-        rowsPerMessage: (after - before) / sizes.fanoutMessages,
+        rowsPerMessage: (after.writes - before.writes) / Math.max(1, sent),
         sendSeconds,
       });
     }
@@ -156,6 +167,7 @@ export async function fanoutSection(ctx: BenchContext): Promise<FanoutResult> {
           "deliver p50",
           "deliver p99",
           "rows/msg",
+          "baseline delivered",
           "baseline p50",
           "baseline p99",
           "baseline rows/msg",
@@ -165,10 +177,11 @@ export async function fanoutSection(ctx: BenchContext): Promise<FanoutResult> {
           return [
             c.groupSize,
             c.receivers,
-            `${c.delivered}/${c.expected}`,
+            `${c.delivered}/${c.expected}${c.errors ? ` (${c.errors} failed)` : ""}`,
             c.deliver.p50,
             c.deliver.p99,
             c.rowsPerMessage,
+            `${b.delivered}/${b.expected}${b.errors ? ` (${b.errors} failed)` : ""}`,
             b.deliver.p50,
             b.deliver.p99,
             b.rowsPerMessage,

@@ -12,7 +12,7 @@ import type { RealtimeServerConfig } from "@/server/realtime/config";
 import { createPublisher } from "@/server/realtime/publisher";
 import { freePort } from "@/server/testing/realtime";
 import { sleep } from "./stats";
-import { BENCH_PASSWORD, httpSignIn, procedurePaths, randomSecret, type Target } from "./target";
+import { BENCH_PASSWORD, httpSignIn, mintedSession, procedurePaths, randomSecret, type Target } from "./target";
 
 export type HttpTargetOptions = {
   /** The server to create the bench database on. */
@@ -112,6 +112,7 @@ export async function startHttpTarget(
       passwordHash: await hashPassword(BENCH_PASSWORD),
       serverEnv,
       signIn: (user) => httpSignIn(baseUrl, user, BENCH_PASSWORD),
+      session: (user) => mintedSession(baseUrl, user, serverEnv.AUTH_SECRET),
       has: (p) => paths.has(p),
       async close() {
         if (server.exitCode === null) {

@@ -7,6 +7,7 @@ import { hashPassword } from "@/server/auth/password";
 import { authorizeChannels } from "@/server/realtime/authorize";
 import type { Publisher } from "@/server/realtime/publisher";
 import { startTestSoketi } from "@/server/testing/realtime";
+import type { SeedUser } from "./seed";
 import { BENCH_PASSWORD, CallError, procedurePaths, type Session, type Target } from "./target";
 
 export async function startInProcessTarget(driver: DriverName): Promise<Target> {
@@ -16,6 +17,26 @@ export async function startInProcessTarget(driver: DriverName): Promise<Target> 
   (globalThis as unknown as { chorusPublisher?: Publisher }).chorusPublisher = realtime.publisher;
   const paths = await procedurePaths();
   const db = handle.db;
+
+  const sessionOf = async (user: SeedUser): Promise<Session> => {
+    const caller = createCaller({ db, user: { id: user.id, name: user.username }, ip: "127.0.0.1" });
+    return {
+      user,
+      async call<T>(_kind: "query" | "mutation", path: string, input?: unknown): Promise<T> {
+        // biome-ignore lint/suspicious/noExplicitAny: procedures are looked up by path, as over HTTP
+        let fn: any = caller;
+        for (const part of path.split(".")) fn = fn[part];
+        try {
+          return (await fn(input)) as T;
+        } catch (error) {
+          const e = error as { code?: string; message?: string };
+          throw new CallError(path, e.code ?? "ERROR", e.message ?? String(error));
+        }
+      },
+      authorize: (socketId, channels) => authorizeChannels(db, realtime.publisher, user.id, socketId, channels),
+    };
+  };
+
   return {
     mode: "in-process",
     driver,
@@ -26,24 +47,8 @@ export async function startInProcessTarget(driver: DriverName): Promise<Target> 
     password: BENCH_PASSWORD,
     passwordHash: await hashPassword(BENCH_PASSWORD),
     has: (p) => paths.has(p),
-    async signIn(user): Promise<Session> {
-      const caller = createCaller({ db, user: { id: user.id, name: user.username }, ip: "127.0.0.1" });
-      return {
-        user,
-        async call<T>(_kind: "query" | "mutation", path: string, input?: unknown): Promise<T> {
-          // biome-ignore lint/suspicious/noExplicitAny: procedures are looked up by path, as over HTTP
-          let fn: any = caller;
-          for (const part of path.split(".")) fn = fn[part];
-          try {
-            return (await fn(input)) as T;
-          } catch (error) {
-            const e = error as { code?: string; message?: string };
-            throw new CallError(path, e.code ?? "ERROR", e.message ?? String(error));
-          }
-        },
-        authorize: (socketId, channels) => authorizeChannels(db, realtime.publisher, user.id, socketId, channels),
-      };
-    },
+    signIn: sessionOf,
+    session: sessionOf,
     async close() {
       await realtime.soketi.stop();
       await handle.close();

@@ -128,7 +128,7 @@ export async function readsSection(ctx: BenchContext): Promise<SectionResult> {
         ],
         notes: [
           `sync.since nothing-changed p50 ratio ${syncBig.groups}/${small} groups: ${syncRatio.toFixed(2)} (near 1 = O(1))`,
-          `receipts for the large group are ${detailed ? "DETAILED (unexpected)" : "counts only"}`,
+          `receipts for the ${sizes.receiptsGroup}-member group: ${detailed ? "who read (within the detail size)" : "counts only (above the detail size)"}`,
         ],
       },
     ],

@@ -3,7 +3,7 @@
 // loopback; prints the tables and writes bench/results/latest.json.
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { printReport, runBench } from "./bench";
+import { reportHeadline, runBench } from "./bench";
 import { startHttpTarget } from "./http-target";
 import { SIZES } from "./sizes";
 
@@ -19,8 +19,8 @@ const log = (line: string) =>
 const target = await startHttpTarget({ adminUrl, log });
 let failed = false;
 try {
-  const report = await runBench(target, sizes, log);
-  console.log(printReport(report));
+  const report = await runBench(target, sizes, log, (text) => console.log(text));
+  console.log(`\n${reportHeadline(report)}`);
   const out = path.join(import.meta.dirname, "results", "latest.json");
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   log(`wrote ${out}`);

@@ -16,7 +16,13 @@ export const ms = (value: number) => (Number.isFinite(value) ? `${round(value, v
 
 export const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) && Number.isFinite(b) ? a / b : Number.NaN);
 
-export const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? String(round(value, digits)) : "n/a");
+export function fmt(value: number): string {
+  if (!Number.isFinite(value)) return "n/a";
+  const abs = Math.abs(value);
+  if (abs === 0 || Number.isInteger(value)) return String(value);
+  if (abs < 1) return value.toPrecision(2);
+  return String(round(value, abs < 100 ? 1 : 0));
+}
 
 export function elapsedMs(start: number): number {
   return performance.now() - start;

@@ -29,7 +29,10 @@ export type Target = {
   publisher: Publisher;
   password: string;
   passwordHash: string;
+  /** next-auth's credentials flow (HTTP), or a caller acting as the user (in-process). */
   signIn(user: SeedUser): Promise<Session>;
+  /** A session without the password check, for bulk users. */
+  session(user: SeedUser): Promise<Session>;
   /** Procedures the app router has, e.g. "message.send". */
   has(path: string): boolean;
   close(): Promise<void>;
@@ -59,19 +62,22 @@ export async function procedurePaths(): Promise<Set<string>> {
   );
 }
 
-/** A signed-in user over HTTP: next-auth's credentials flow, then tRPC and channel auth with the session cookie. */
+type CookieJar = Map<string, string>;
+
+function keepCookies(jar: CookieJar, response: Response) {
+  for (const line of response.headers.getSetCookie()) {
+    const [pair] = line.split(";");
+    const eq = pair.indexOf("=");
+    jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
+}
+
+/** A signed-in user over HTTP: next-auth's credentials flow, keeping the session cookie. */
 export async function httpSignIn(baseUrl: string, user: SeedUser, password: string): Promise<Session> {
-  const jar = new Map<string, string>();
-  const keep = (response: Response) => {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(";");
-      const eq = pair.indexOf("=");
-      jar.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-  };
+  const jar: CookieJar = new Map();
   const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
   const csrfResponse = await fetch(`${baseUrl}/api/auth/csrf`);
-  keep(csrfResponse);
+  keepCookies(jar, csrfResponse);
   const { csrfToken } = (await csrfResponse.json()) as { csrfToken: string };
   const signIn = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
     method: "POST",
@@ -79,10 +85,26 @@ export async function httpSignIn(baseUrl: string, user: SeedUser, password: stri
     headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookie() },
     body: new URLSearchParams({ csrfToken, username: user.username, password, json: "true" }),
   });
-  keep(signIn);
+  keepCookies(jar, signIn);
   if (![...jar.keys()].some((k) => k.includes("session-token"))) {
     throw new Error(`sign-in of ${user.username} failed with HTTP ${signIn.status}`);
   }
+  return httpSession(baseUrl, user, jar);
+}
+
+/**
+ * A session cookie minted with the server's AUTH_SECRET, exactly as next-auth
+ * issues it: for the thousands of bulk users, whose password checks (argon2,
+ * by design slow) would otherwise take most of the run.
+ */
+export async function mintedSession(baseUrl: string, user: SeedUser, authSecret: string): Promise<Session> {
+  const { encode } = await import("next-auth/jwt");
+  const token = await encode({ token: { sub: user.id, name: user.username }, secret: authSecret });
+  return httpSession(baseUrl, user, new Map([["next-auth.session-token", token]]));
+}
+
+function httpSession(baseUrl: string, user: SeedUser, jar: CookieJar): Session {
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
   const headers = () => ({ cookie: cookie() });
 
   return {

@@ -51,8 +51,11 @@ export async function naiveSend(db: Db, publisher: Publisher, input: SendInput):
     await tx.execute(sql`insert into bl_messages (recipient_id, conversation_id, sender_id, client_msg_id, body)
       select user_id, ${input.conversationId}, ${input.senderId}, ${input.clientMsgId}, ${input.body}
       from bl_members where conversation_id = ${input.conversationId}`);
-    await tx.execute(sql`update bl_unread set count = count + 1
-      where conversation_id = ${input.conversationId} and user_id <> ${input.senderId}`);
+    // Rows locked in one order: concurrent sends to a big group would deadlock otherwise.
+    await tx.execute(sql`update bl_unread u set count = u.count + 1
+      from (select user_id from bl_unread where conversation_id = ${input.conversationId} and user_id <> ${input.senderId}
+            order by user_id for update) l
+      where u.conversation_id = ${input.conversationId} and u.user_id = l.user_id`);
     return rows.map((r) => r.user_id);
   });
   const payload = {
