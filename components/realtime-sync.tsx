@@ -1,6 +1,6 @@
 "use client";
 import { type QueryClient, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef } from "react";
+import { useCallback, useEffect, useRef } from "react";
 import { conversationChannel, userChannel } from "@/server/realtime/channels";
 import type { RealtimeEvents, WireMessage } from "@/server/realtime/events";
 import type { ChatApi } from "./chat-api";
@@ -150,6 +150,22 @@ export function RealtimeSync() {
     };
   }, [pusher, meId]);
 
+  // One list refetch for a whole batch of new subscriptions (hundreds on start-up).
+  const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const refreshListSoon = useCallback(() => {
+    if (refreshTimer.current) return;
+    refreshTimer.current = setTimeout(() => {
+      refreshTimer.current = null;
+      void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
+    }, 250);
+  }, [qc]);
+  useEffect(
+    () => () => {
+      if (refreshTimer.current) clearTimeout(refreshTimer.current);
+    },
+    [],
+  );
+
   // One channel per conversation in the list; pusher-js asks for their auth in one batch.
   const subscribed = useRef(new Set<string>());
   const ids = conversations.data?.map((c) => c.id).join(",") ?? "";
@@ -166,6 +182,7 @@ export function RealtimeSync() {
       // Subscribe first, then backfill: anything sent before the subscription took effect.
       channel.bind("pusher:subscription_succeeded", () => {
         if (getMessages(qc, id)) void fillGap(qc, chatRef.current.api, id).catch(reportError);
+        refreshListSoon();
       });
     }
     for (const id of [...subscribed.current]) {
@@ -174,7 +191,7 @@ export function RealtimeSync() {
       pusher.channel(conversationChannel(id))?.unbind_all();
       pusher.unsubscribe(conversationChannel(id));
     }
-  }, [pusher, ids, qc]);
+  }, [pusher, ids, qc, refreshListSoon]);
 
   useEffect(() => {
     const current = subscribed.current;

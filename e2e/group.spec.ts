@@ -41,7 +41,7 @@ test("a group: alice's message is read by 2, and a rename reaches bob live with 
   await panel.getByTestId("group-edit-name").fill("Sci-fi club");
   await panel.getByTestId("group-edit-save").click();
   await expect(panel.getByTestId("group-info-name")).toHaveText("Sci-fi club");
-  await alice.page.keyboard.press("Escape");
+  await alice.page.getByTestId("group-info-close").click();
   await expect(panel).toHaveCount(0);
 
   await expect(bob.page.getByTestId("chat-title")).toHaveText("Sci-fi club");
