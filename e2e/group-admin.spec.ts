@@ -53,6 +53,7 @@ test("an owner builds a group, renames it, makes bob admin and removes carol, wh
   await memberRow(olivia.page, bob.id).getByTestId("group-member-make-admin").click();
   await expect(memberRow(olivia.page, bob.id)).toHaveAttribute("data-role", "admin");
   await expect(memberRow(olivia.page, bob.id).getByTestId("group-member-role")).toHaveText("Admin");
+  await o.screenshot("group-info");
 
   // Carol is removed, after a confirmation.
   await memberRow(olivia.page, carol.id).getByTestId("group-member-manage").click();
@@ -118,6 +119,7 @@ test("the New chat dialog works from the keyboard: search, arrows and Enter open
   const result = dialog.locator(`[data-testid="new-chat-result"][data-username="${bob.username}"]`);
   await expect(result).toBeVisible();
   await expect(result).toHaveAttribute("aria-selected", "true");
+  await page.screenshot({ path: "e2e/screenshots/new-chat.png" });
   await page.keyboard.press("ArrowDown");
   await page.keyboard.press("ArrowUp");
   await expect(result).toHaveAttribute("aria-selected", "true");
