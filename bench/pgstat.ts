@@ -23,23 +23,25 @@ export type WriteCounts = Awaited<ReturnType<typeof read>>;
 
 /**
  * Backends report their counters when idle, at most once a second, and up to
- * 10 s later when another backend holds the stats lock. So wait until the
- * inserts we know happened (`expect`: table -> rows inserted since `since`)
- * are counted, then until two readings a second apart agree (bounded).
+ * 10 s later when another backend holds the stats lock. `anchor` is a table
+ * that only ever gets inserts: once its insert counter equals its row count,
+ * every write before now has been reported; then wait until two readings a
+ * second apart agree (bounded).
  */
-export async function settledWrites(
-  db: Db,
-  tables: string[],
-  since?: WriteCounts,
-  expect: Record<string, number> = {},
-): Promise<WriteCounts> {
+export async function settledWrites(db: Db, tables: string[], anchor: string): Promise<WriteCounts> {
   const deadline = Date.now() + 20_000;
   const flushOwn = () => db.execute(sql`select pg_stat_force_next_flush()`);
+  const rowsOf = async () => {
+    const [row] = await queryRows<{ n: string | number }>(
+      db,
+      sql`select count(*)::text as n from ${sql.identifier(anchor)}`,
+    );
+    return Number(row.n);
+  };
   await flushOwn();
   let last = await read(db, tables);
-  const reached = (c: WriteCounts) =>
-    Object.entries(expect).every(([table, n]) => (c.inserts[table] ?? 0) - (since?.inserts[table] ?? 0) >= n);
-  for (let stable = 0; Date.now() < deadline && (stable < 1 || !reached(last)); ) {
+  const rows = await rowsOf();
+  for (let stable = 0; Date.now() < deadline && (stable < 1 || (last.inserts[anchor] ?? 0) < rows); ) {
     await sleep(1000);
     await flushOwn();
     const now = await read(db, tables);

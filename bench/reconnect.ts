@@ -26,6 +26,8 @@ export async function reconnectSection(ctx: BenchContext): Promise<SectionResult
 
   const expected = clients.length * (conversations.length + 1);
   let resubscribed = 0;
+  let refused = 0;
+  let firstRefusal: unknown;
   let allDone: () => void = () => {};
   const done = new Promise<void>((resolve) => {
     allDone = resolve;
@@ -34,6 +36,10 @@ export async function reconnectSection(ctx: BenchContext): Promise<SectionResult
     for (const channel of c.pusher.allChannels()) {
       channel.bind("pusher:subscription_succeeded", () => {
         if (++resubscribed === expected) allDone();
+      });
+      channel.bind("pusher:subscription_error", (error: unknown) => {
+        refused++;
+        firstRefusal ??= error;
       });
     }
   }
@@ -57,6 +63,7 @@ export async function reconnectSection(ctx: BenchContext): Promise<SectionResult
   const requests = authRequests.chorus - before.requests;
   const channels = authRequests.chorusChannels - before.channels;
   disconnectAll(clients);
+  if (refused > 0) ctx.log(`reconnect: ${refused} subscriptions refused, first: ${JSON.stringify(firstRefusal)}`);
 
   return {
     data: {
@@ -79,7 +86,7 @@ export async function reconnectSection(ctx: BenchContext): Promise<SectionResult
             expected,
             requests,
             requests / clients.length,
-            `${resubscribed}/${expected}`,
+            `${resubscribed}/${expected}${refused ? ` (${refused} refused)` : ""}`,
             `${seconds.toFixed(2)} s`,
           ],
         ],
