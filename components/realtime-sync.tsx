@@ -133,23 +133,6 @@ export function RealtimeSync() {
     return () => window.removeEventListener("online", onOnline);
   }, [qc]);
 
-  // The user's own channel.
-  const meId = chat.me.id;
-  useEffect(() => {
-    if (!pusher) return;
-    const name = userChannel(meId);
-    const channel = pusher.subscribe(name);
-    const h = handlers.current;
-    channel.bind("read.changed", h.onReadChanged);
-    channel.bind("conversation.new", h.onConversationNew);
-    channel.bind("mute.changed", h.onMuteChanged);
-    channel.bind("sync", (e: RealtimeEvents["sync"]) => void h.onSync(e).catch(reportError));
-    return () => {
-      channel.unbind_all();
-      pusher.unsubscribe(name);
-    };
-  }, [pusher, meId]);
-
   // One list refetch for a whole batch of new subscriptions (hundreds on start-up).
   const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const refreshListSoon = useCallback(() => {
@@ -165,6 +148,25 @@ export function RealtimeSync() {
     },
     [],
   );
+
+  // The user's own channel.
+  const meId = chat.me.id;
+  useEffect(() => {
+    if (!pusher) return;
+    const name = userChannel(meId);
+    const channel = pusher.subscribe(name);
+    const h = handlers.current;
+    channel.bind("read.changed", h.onReadChanged);
+    channel.bind("conversation.new", h.onConversationNew);
+    channel.bind("mute.changed", h.onMuteChanged);
+    channel.bind("sync", (e: RealtimeEvents["sync"]) => void h.onSync(e).catch(reportError));
+    // Conversations opened for us before this subscription took effect.
+    channel.bind("pusher:subscription_succeeded", refreshListSoon);
+    return () => {
+      channel.unbind_all();
+      pusher.unsubscribe(name);
+    };
+  }, [pusher, meId, refreshListSoon]);
 
   // One channel per conversation in the list; pusher-js asks for their auth in one batch.
   const subscribed = useRef(new Set<string>());
