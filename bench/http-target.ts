@@ -1,7 +1,7 @@
 // `npm run bench`: the production server (`scripts/start.ts`: next start plus
 // the embedded Soketi) on a fresh Postgres database, driven over loopback.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, mkdtempSync } from "node:fs";
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
@@ -13,6 +13,28 @@ import { createPublisher } from "@/server/realtime/publisher";
 import { freePort } from "@/server/testing/realtime";
 import { sleep } from "./stats";
 import { BENCH_PASSWORD, httpSignIn, mintedSession, procedurePaths, randomSecret, type Target } from "./target";
+
+/** CPU seconds used so far by a process and its descendants (Linux /proc; 0 elsewhere). */
+function treeCpuSeconds(rootPid: number): number {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // The process ended while we were reading.
+    }
+  }
+  let ticks = 0;
+  const walk = (pid: number) => {
+    ticks += stats.get(pid)?.ticks ?? 0;
+    for (const [child, s] of stats) if (s.ppid === pid) walk(child);
+  };
+  walk(rootPid);
+  return ticks / 100;
+}
 
 export type HttpTargetOptions = {
   /** The server to create the bench database on. */
@@ -114,6 +136,7 @@ export async function startHttpTarget(
       signIn: (user) => httpSignIn(baseUrl, user, BENCH_PASSWORD),
       session: (user) => mintedSession(baseUrl, user, serverEnv.AUTH_SECRET),
       has: (p) => paths.has(p),
+      serverCpuSeconds: () => (existsSync("/proc/self/stat") && server.pid ? treeCpuSeconds(server.pid) : Number.NaN),
       async close() {
         if (server.exitCode === null) {
           server.kill("SIGTERM");

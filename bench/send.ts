@@ -34,6 +34,8 @@ type Throughput = {
   seconds: number;
   perSecond: number;
   ack: ReturnType<typeof percentiles>;
+  /** App server CPU (Next.js + embedded Soketi) per acknowledged message. */
+  cpuMsPerMessage: number;
 };
 
 async function throughput(ctx: BenchContext, impl: Impl, senders: Session[], groups: string[]): Promise<Throughput> {
@@ -42,6 +44,7 @@ async function throughput(ctx: BenchContext, impl: Impl, senders: Session[], gro
   const acks: number[] = [];
   let errors = 0;
   let firstError: unknown;
+  const cpuBefore = ctx.target.serverCpuSeconds?.() ?? Number.NaN;
   const start = performance.now();
   const deadline = start + sendSeconds * 1000;
   await Promise.all(
@@ -59,6 +62,10 @@ async function throughput(ctx: BenchContext, impl: Impl, senders: Session[], gro
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const cpuMsPerMessage =
+    impl === "chorus"
+      ? (((ctx.target.serverCpuSeconds?.() ?? Number.NaN) - cpuBefore) * 1000) / Math.max(1, acks.length)
+      : Number.NaN;
   if (firstError)
     ctx.log(`  ${impl} with ${senders.length} senders: ${errors} failed sends, first: ${String(firstError)}`);
   return {
@@ -69,6 +76,7 @@ async function throughput(ctx: BenchContext, impl: Impl, senders: Session[], gro
     seconds,
     perSecond: acks.length / seconds,
     ack: percentiles(acks),
+    cpuMsPerMessage,
   };
 }
 
@@ -165,7 +173,17 @@ export async function sendSection(
       {
         title: "1. Send throughput",
         workload: `N senders, each in a closed loop (send, await the ack) into its own 10-member group, for ${sizes.sendSeconds} s or ${sizes.sendMaxPerSender} messages each; acknowledged = persisted and published`,
-        columns: ["senders", "Chorus msg/s", "ack p50", "ack p99", "errors", "baseline msg/s", "Chorus/baseline"],
+        columns: [
+          "senders",
+          "Chorus msg/s",
+          "ack p50",
+          "ack p99",
+          "app CPU ms/msg",
+          "errors",
+          "baseline msg/s",
+          "baseline ack p50",
+          "Chorus/baseline",
+        ],
         rows: sizes.senders.map((n) => {
           const c = by("chorus", n);
           const b = by("baseline", n);
@@ -174,11 +192,16 @@ export async function sendSection(
             c?.perSecond ?? Number.NaN,
             c?.ack.p50 ?? Number.NaN,
             c?.ack.p99 ?? Number.NaN,
+            c?.cpuMsPerMessage ?? Number.NaN,
             (c?.errors ?? 0) + (b?.errors ?? 0),
             b?.perSecond ?? Number.NaN,
+            b?.ack.p50 ?? Number.NaN,
             ratio(c?.perSecond ?? Number.NaN, b?.perSecond ?? Number.NaN),
           ];
         }),
+        notes: [
+          "app CPU = the Next.js server and the embedded Soketi (one process tree), per acknowledged Chorus message",
+        ],
       },
       {
         title: "1. Send latency (ms)",

@@ -33,6 +33,8 @@ export type Target = {
   signIn(user: SeedUser): Promise<Session>;
   /** A session without the password check, for bulk users. */
   session(user: SeedUser): Promise<Session>;
+  /** CPU the app server (Next.js and the embedded Soketi) has used, when it is a separate process. */
+  serverCpuSeconds?: () => number;
   /** Procedures the app router has, e.g. "message.send". */
   has(path: string): boolean;
   close(): Promise<void>;
