@@ -25,9 +25,9 @@ export function parseMentions(body: string): ParsedMentions {
       all = true;
       continue;
     }
-    if (usernames.size >= MAX_MENTIONS_PER_MESSAGE) break;
-    if (trimmed.length >= 3) usernames.add(trimmed);
-    if (trimmed !== word) usernames.add(word);
+    for (const candidate of trimmed === word ? [word] : [trimmed, word]) {
+      if (usernames.size < MAX_MENTIONS_PER_MESSAGE && candidate.length >= 3) usernames.add(candidate);
+    }
   }
   return { all, usernames: [...usernames] };
 }
