@@ -98,6 +98,7 @@ function toConversationItem(c: ListOutput["items"][number]): ConversationItem {
     lastMessageAt: c.lastMessageAt,
     preview: c.lastMessagePreview,
     previewSenderId: c.lastMessageSender?.id ?? null,
+    previewSenderName: c.lastMessageSender?.displayName ?? null,
     unread: c.unread,
     mentions: Number.isFinite(mentions) ? mentions : 0,
     muted: c.muted,

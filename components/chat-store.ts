@@ -17,6 +17,7 @@ export type ConversationItem = {
   lastMessageAt: string | null;
   preview: string | null;
   previewSenderId: string | null;
+  previewSenderName: string | null;
   unread: number;
   mentions: number;
   muted: boolean;
@@ -137,6 +138,7 @@ export function applyMessageToList(
       lastMessageAt: m.createdAt,
       preview: previewOf(m),
       previewSenderId: m.senderId,
+      previewSenderName: m.senderName,
       readSeq,
       unread: Math.max(0, m.seq - readSeq),
       mentions: own ? 0 : c.mentions + (mentioned ? 1 : 0),

@@ -156,7 +156,8 @@ export function Composer({
         onKeyDown={onKeyDown}
         onBlur={() => onStopTyping?.()}
         rows={1}
-        placeholder={disabledReason ?? "Write a message… (Enter to send, Shift+Enter for a new line)"}
+        placeholder={disabledReason ?? "Write a message…"}
+        title="Enter sends, Shift+Enter adds a new line"
         aria-label="Message"
         aria-describedby={length >= COUNTER_FROM ? counterId : undefined}
         aria-invalid={tooLong || undefined}

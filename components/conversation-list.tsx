@@ -127,7 +127,16 @@ function ConversationRow({
   meId: string;
   onOpen: (event: MouseEvent<HTMLAnchorElement>, id: string) => void;
 }) {
-  const own = c.previewSenderId === meId;
+  // "You: …" / "Bob: …" in groups; system lines already start with who did it.
+  const startsWithName = Boolean(c.previewSenderName && c.preview?.startsWith(`${c.previewSenderName} `));
+  const prefix =
+    !c.preview || startsWithName
+      ? ""
+      : c.previewSenderId === meId
+        ? "You: "
+        : c.kind === "group" && c.previewSenderName
+          ? `${c.previewSenderName}: `
+          : "";
   const label = [
     c.title,
     c.unread > 0 ? `${c.unread} unread` : null,
@@ -164,11 +173,7 @@ function ConversationRow({
         </span>
         <span className="conv-bottom">
           <span className="conv-preview" data-testid="conversation-preview">
-            {c.preview
-              ? `${own ? "You: " : ""}${c.preview}`
-              : c.kind === "group"
-                ? `${c.memberCount} members`
-                : "Say hello"}
+            {c.preview ? `${prefix}${c.preview}` : c.kind === "group" ? `${c.memberCount} members` : "Say hello"}
           </span>
           {c.mentions > 0 && (
             <span className="mention-marker" title="You were mentioned" data-testid="mention-marker">

@@ -9,7 +9,7 @@ test("a DM round trip: alice's message goes sent, delivered, read as bob receive
   const a = new ChatApp(alice.page);
   const b = new ChatApp(bob.page);
 
-  // Bob looks at another page of the app so the message arrives unread.
+  // Bob has the app open on his list, so the message arrives unread.
   await a.startDm(bob);
   await expect(alice.page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
   await a.send("Hi Bob, lunch at noon?");
