@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
-import { members } from "@/db/schema";
+import { conversations, members, mentions, messages } from "@/db/schema";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
 import { seedGroup, tableCounts } from "../testing/conversations";
 import { callerFor, createPersona, type Persona } from "../testing/personas";
@@ -9,6 +10,7 @@ import { positionsOf, say, useTestPublisher } from "../testing/read-state";
 import { startTestSoketi, type TestSoketi } from "../testing/realtime";
 import { createSendRateLimiter } from "./message-rules";
 import { markRead, type ReadStateDeps } from "./read-state";
+import { nextMessageId } from "./snowflake";
 import { createReceiptsNotifier } from "./receipts-notifier";
 import { type SendDeps, sendMessage } from "./send";
 import { mentionCounts, unreadOf, unreadTotal } from "./unread";
@@ -127,6 +129,77 @@ describe.each(testDrivers)("unread counts and mentions (%s)", (driver) => {
     ).rejects.toMatchObject({ code: "BAD_REQUEST" });
     expect(await tableCounts(handle.db)).toEqual(before);
     expect((await positionsOf(handle.db, group, bob.id)).muted).toBe(false);
+  });
+
+  it("shows every member the unread and mention counts a brute-force count gives, on random conversations", async () => {
+    const people = await Promise.all(Array.from({ length: 6 }, (_, i) => createPersona(handle.db, `reader${i}`)));
+    const message = fc.record({
+      sender: fc.nat(people.length - 1),
+      all: fc.nat(5).map((n) => n === 0),
+      named: fc.uniqueArray(fc.nat(people.length - 1), { maxLength: 3 }),
+      deleted: fc.nat(9).map((n) => n === 0),
+    });
+    const position = fc.record({ joinedSeq: fc.nat(10), readSeq: fc.nat(12) });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(message, { minLength: 0, maxLength: 10 }),
+        fc.array(position, { minLength: people.length, maxLength: people.length }),
+        async (sent, positions) => {
+          const lastSeq = sent.length;
+          const seats = positions.map((p, i) => {
+            const joinedSeq = Math.min(p.joinedSeq, lastSeq);
+            return { user: people[i], joinedSeq, readSeq: Math.min(Math.max(p.readSeq, 0), lastSeq) };
+          });
+          const [conversation] = await handle.db
+            .insert(conversations)
+            .values({ kind: "group", name: "random", lastSeq, memberCount: people.length })
+            .returning({ id: conversations.id });
+          await handle.db.insert(members).values(
+            seats.map((s) => ({
+              conversationId: conversation.id,
+              userId: s.user.id,
+              joinedSeq: s.joinedSeq,
+              readSeq: s.readSeq,
+              deliveredSeq: s.readSeq,
+            })),
+          );
+          if (sent.length > 0) {
+            await handle.db.insert(messages).values(
+              sent.map((m, i) => ({
+                conversationId: conversation.id,
+                seq: i + 1,
+                id: nextMessageId(),
+                senderId: people[m.sender].id,
+                body: `m${i + 1}`,
+                mentionsAll: m.all,
+                deletedAt: m.deleted ? new Date() : null,
+              })),
+            );
+          }
+          const rows = sent.flatMap((m, i) =>
+            m.named
+              .filter((n) => n !== m.sender)
+              .map((n) => ({ userId: people[n].id, conversationId: conversation.id, seq: i + 1 })),
+          );
+          if (rows.length > 0) await handle.db.insert(mentions).values(rows);
+
+          const counted = await mentionCounts(handle.db, people[0].id, [conversation.id]);
+          for (const [i, seat] of seats.entries()) {
+            const seen = Math.max(seat.readSeq, seat.joinedSeq);
+            const expectedMentions = sent.filter(
+              (m, s) => s + 1 > seen && !m.deleted && m.sender !== i && (m.all || m.named.includes(i)),
+            ).length;
+            const shown = await unreadOf(handle.db, seat.user.id, conversation.id);
+            expect({ unread: shown.unread, mentions: shown.mentions }).toEqual({
+              unread: Math.max(0, lastSeq - seen),
+              mentions: expectedMentions,
+            });
+            if (i === 0) expect(counted.get(conversation.id) ?? 0).toBe(expectedMentions);
+          }
+        },
+      ),
+      { numRuns: 20 },
+    );
   });
 
   describe("mentions", () => {
