@@ -129,3 +129,61 @@ test("the New chat dialog works from the keyboard: search, arrows and Enter open
   await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId("chat-title")).toHaveText("Bob");
 });
+
+test("an owner adds a member from the panel; members leave after confirming, and the owner's leaving hands the group on", async ({
+  personas,
+}) => {
+  const olivia = await personas("Olivia");
+  const bob = await personas("Bob");
+  const dave = await personas("Dave");
+  const o = new ChatApp(olivia.page);
+  const b = new ChatApp(bob.page);
+  const d = new ChatApp(dave.page);
+
+  await o.createGroup("Book club", [bob]);
+  await olivia.page.getByTestId("group-info-button").click();
+  const panel = olivia.page.getByTestId("group-info");
+  await panel.getByTestId("group-add-members").click();
+  const addForm = panel.getByTestId("group-add-form");
+
+  // Someone already in the group is shown but cannot be picked again.
+  await addForm.getByTestId("group-add-search").fill(bob.username);
+  const bobResult = addForm.locator(`[data-testid="group-add-result"][data-username="${bob.username}"]`);
+  await expect(bobResult).toHaveAttribute("aria-disabled", "true");
+  await expect(bobResult).toContainText("Already in the group");
+
+  await addForm.getByTestId("group-add-search").fill(dave.username);
+  await addForm.locator(`[data-testid="group-add-result"][data-username="${dave.username}"]`).click();
+  await expect(addForm.getByTestId("group-add-chip")).toHaveCount(1);
+  await expect(addForm.getByTestId("group-add-chip")).toContainText("Dave");
+  await addForm.getByTestId("group-add-submit").click();
+  await expect(addForm).toHaveCount(0);
+  await expect(memberRow(olivia.page, dave.id)).toHaveAttribute("data-role", "member");
+  await expect(panel.getByTestId("group-info-member-count")).toContainText("3 members");
+  await expect(d.conversation("Book club")).toBeVisible();
+
+  // Bob leaves: asked first, then back to his list without the group; olivia's panel follows live.
+  await b.open("Book club");
+  await bob.page.getByTestId("group-info-button").click();
+  await bob.page.getByTestId("group-leave").click();
+  const bobConfirm = bob.page.getByTestId("leave-confirm");
+  await expect(bobConfirm).toContainText("Leave this group?");
+  await bobConfirm.getByTestId("leave-confirm-accept").click();
+  await expect(bob.page.getByTestId("group-info")).toHaveCount(0);
+  await expect(b.conversation("Book club")).toHaveCount(0);
+  await expect(bob.page).not.toHaveURL(/\/c\//);
+  await expect(memberRow(olivia.page, bob.id)).toHaveCount(0);
+  await expect(panel.getByTestId("group-info-member-count")).toContainText("2 members");
+
+  // The owner leaves: warned that ownership passes on; dave becomes the owner.
+  await panel.getByTestId("group-leave").click();
+  const ownerConfirm = olivia.page.getByTestId("leave-confirm");
+  await expect(ownerConfirm).toContainText("Ownership passes");
+  await ownerConfirm.getByTestId("leave-confirm-accept").click();
+  await expect(o.conversation("Book club")).toHaveCount(0);
+
+  await d.open("Book club");
+  await dave.page.getByTestId("group-info-button").click();
+  await expect(memberRow(dave.page, dave.id)).toHaveAttribute("data-role", "owner");
+  await expect(dave.page.getByTestId("group-info").getByTestId("group-edit")).toBeVisible();
+});
