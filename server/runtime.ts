@@ -4,6 +4,7 @@ import { logger } from "./logger";
 import { startOutboxWorker } from "./realtime/outbox-worker";
 import { getPublisher } from "./realtime/publisher";
 import { startAppPresenceSweeper } from "./presence/sweeper";
+import { getReceiptsNotifier } from "./messaging/receipts-notifier";
 
 type Worker = { stop: () => Promise<void> };
 
@@ -19,6 +20,8 @@ export async function startServerRuntime(): Promise<void> {
     startOutboxWorker(db, getPublisher(), { pollMs: env.OUTBOX_POLL_MS, retentionHours: env.OUTBOX_RETENTION_HOURS }),
   );
   runtime.workers.push(await startAppPresenceSweeper());
+  // Pending receipts.changed hints go out before the process exits.
+  runtime.workers.push({ stop: () => getReceiptsNotifier().flush() });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
