@@ -65,12 +65,24 @@ function OpenNewChatDialog({ onClose, onOpened }: { onClose: () => void; onOpene
       testId="new-chat-dialog"
       busy={busy}
     >
-      <div className="mode-switch" role="tablist" aria-label="Kind of chat">
+      <div
+        className="mode-switch"
+        role="tablist"
+        aria-label="Kind of chat"
+        onKeyDown={(event) => {
+          if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+          event.preventDefault();
+          const next = mode === "direct" ? "group" : "direct";
+          switchTo(next);
+          document.getElementById(`${tabsId}-${next}`)?.focus();
+        }}
+      >
         <button
           type="button"
           role="tab"
           id={`${tabsId}-direct`}
           aria-selected={mode === "direct"}
+          tabIndex={mode === "direct" ? 0 : -1}
           aria-controls={`${tabsId}-panel`}
           onClick={() => switchTo("direct")}
           disabled={busy}
@@ -83,6 +95,7 @@ function OpenNewChatDialog({ onClose, onOpened }: { onClose: () => void; onOpene
           role="tab"
           id={`${tabsId}-group`}
           aria-selected={mode === "group"}
+          tabIndex={mode === "group" ? 0 : -1}
           aria-controls={`${tabsId}-panel`}
           onClick={() => switchTo("group")}
           disabled={busy}
