@@ -134,6 +134,19 @@ describe.each(testDrivers)("read and delivered positions (%s)", (driver) => {
     expect(await positionsOf(handle.db, group, carol.id)).toMatchObject({ deliveredSeq: 5 });
   });
 
+  it("takes overlapping delivered batches from two devices at once without failing either", async () => {
+    const chats = await Promise.all(Array.from({ length: 8 }, () => seedGroup(handle.db, alice, [bob])));
+    for (const chat of chats) await say(handle.db, chat, alice, ["a", "b", "c", "d", "e", "f"]);
+    const rounds = [1, 2, 3, 4, 5, 6].map((seq) => chats.map((conversationId) => ({ conversationId, seq })));
+    await Promise.all(
+      rounds.flatMap((items) => [
+        markDelivered(handle.db, { userId: bob.id, items }, deps),
+        markDelivered(handle.db, { userId: bob.id, items: [...items].reverse() }, deps),
+      ]),
+    );
+    for (const chat of chats) expect((await positionsOf(handle.db, chat, bob.id)).deliveredSeq).toBe(6);
+  });
+
   describe("through the API", () => {
     it("marks read and delivered for a member", async () => {
       const carolApi = callerFor(handle.db, carol);

@@ -118,11 +118,21 @@ export async function markDelivered(
   );
   const moved = await queryRows<{ conversation_id: string; delivered_seq: number | string }>(
     db,
-    sql`update members m
-        set delivered_seq = greatest(m.delivered_seq, v.seq)
-        from (values ${values}) as v(conversation_id, seq)
-        where m.user_id = ${input.userId} and m.conversation_id = v.conversation_id
-          and m.left_at is null and m.delivered_seq < v.seq
+    // Rows are locked in conversation order first: two devices acknowledging
+    // overlapping batches at once cannot deadlock on each other.
+    sql`with v(conversation_id, seq) as (values ${values}),
+        locked as (
+          select m.conversation_id, v.seq
+          from members m join v on v.conversation_id = m.conversation_id
+          where m.user_id = ${input.userId} and m.left_at is null and m.delivered_seq < v.seq
+          order by m.conversation_id
+          for update of m
+        )
+        update members m
+        set delivered_seq = greatest(m.delivered_seq, locked.seq)
+        from locked
+        where m.user_id = ${input.userId} and m.conversation_id = locked.conversation_id
+          and m.delivered_seq < locked.seq
         returning m.conversation_id, m.delivered_seq`,
   );
   const notifier = deps.notifier ?? getReceiptsNotifier();
