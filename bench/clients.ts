@@ -95,9 +95,19 @@ export function connected(client: BenchClient): Promise<void> {
   return new Promise((resolve) => client.pusher.connection.bind("connected", () => resolve()));
 }
 
-/** Subscribes and resolves once every channel is subscribed; deliveries of message.new go to the current tracker. */
-export function subscribeAll(client: BenchClient, channels: string[]): Promise<void> {
-  return Promise.all(
+/**
+ * Subscribes and resolves once every channel is subscribed (rejects after
+ * timeoutMs); deliveries of message.new go to the current tracker.
+ */
+export function subscribeAll(client: BenchClient, channels: string[], timeoutMs = 60_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${client.session.user.username}: not every channel subscribed within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  const all = Promise.all(
     channels.map(
       (name) =>
         new Promise<void>((resolve, reject) => {
@@ -117,6 +127,7 @@ export function subscribeAll(client: BenchClient, channels: string[]): Promise<v
         }),
     ),
   ).then(() => undefined);
+  return Promise.race([all, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function disconnectAll(clients: BenchClient[]) {

@@ -14,8 +14,8 @@ import { freePort } from "@/server/testing/realtime";
 import { sleep } from "./stats";
 import { BENCH_PASSWORD, httpSignIn, mintedSession, procedurePaths, randomSecret, type Target } from "./target";
 
-/** CPU seconds used so far by a process and its descendants (Linux /proc; 0 elsewhere). */
-function treeCpuSeconds(rootPid: number): number {
+/** A process and its descendants, from Linux /proc. */
+function processTree(rootPid: number): { pids: number[]; ticks: number } {
   const stats = new Map<number, { ppid: number; ticks: number }>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -28,13 +28,19 @@ function treeCpuSeconds(rootPid: number): number {
     }
   }
   let ticks = 0;
+  const pids: number[] = [];
   const walk = (pid: number) => {
-    ticks += stats.get(pid)?.ticks ?? 0;
+    const stat = stats.get(pid);
+    if (!stat) return;
+    pids.push(pid);
+    ticks += stat.ticks;
     for (const [child, s] of stats) if (s.ppid === pid) walk(child);
   };
   walk(rootPid);
-  return ticks / 100;
+  return { pids, ticks };
 }
+
+const hasProc = existsSync("/proc/self/stat");
 
 export type HttpTargetOptions = {
   /** The server to create the bench database on. */
@@ -99,7 +105,8 @@ export async function startHttpTarget(
     const out = createWriteStream(logFile);
     const started = performance.now();
     options.log(`starting the production server (builds into .next-bench if sources changed; log: ${logFile})`);
-    child = spawn(process.execPath, [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/start.ts"], {
+    // Straight through tsx's loader (not its CLI) so signals reach start.ts itself.
+    child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
       cwd: root,
       env: { ...process.env, ...serverEnv },
       stdio: ["ignore", "pipe", "pipe"],
@@ -136,12 +143,20 @@ export async function startHttpTarget(
       signIn: (user) => httpSignIn(baseUrl, user, BENCH_PASSWORD),
       session: (user) => mintedSession(baseUrl, user, serverEnv.AUTH_SECRET),
       has: (p) => paths.has(p),
-      serverCpuSeconds: () => (existsSync("/proc/self/stat") && server.pid ? treeCpuSeconds(server.pid) : Number.NaN),
+      serverCpuSeconds: () => (hasProc && server.pid ? processTree(server.pid).ticks / 100 : Number.NaN),
       async close() {
+        // Next's server process is start.ts's child: stop the whole tree we started, by id.
+        const tree = hasProc && server.pid ? processTree(server.pid).pids : [];
         if (server.exitCode === null) {
           server.kill("SIGTERM");
           await Promise.race([exited, sleep(15_000)]);
-          if (server.exitCode === null) server.kill("SIGKILL");
+        }
+        for (const pid of tree) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // Already gone.
+          }
         }
         await handle.close();
         await dropDatabase();

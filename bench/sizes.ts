@@ -15,9 +15,9 @@ export type Sizes = {
   fanoutClients: number;
   fanoutMessages: number;
   fanoutRate: number;
-  /** Section 3. */
+  /** Section 3: the list user is also the sync user in many groups. */
   listConversations: number;
-  syncGroups: [number, number];
+  syncGroups: number;
   receiptsGroup: number;
   receiptsMessages: number;
   readRepeats: number;
@@ -37,15 +37,15 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     senders: [10, 50, 200],
     sendSeconds: 10,
     sendMaxPerSender: 500,
-    latencyMessages: 300,
-    latencyRate: 20,
+    latencyMessages: 200,
+    latencyRate: 10,
     latencyGroupSize: 10,
     fanoutGroups: [10, 1000, 10000],
     fanoutClients: 2000,
     fanoutMessages: 20,
     fanoutRate: 2,
     listConversations: 1000,
-    syncGroups: [10, 1000],
+    syncGroups: 10,
     receiptsGroup: 10000,
     receiptsMessages: 500,
     readRepeats: 30,
@@ -60,18 +60,18 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     senders: [10, 50, 200],
     sendSeconds: 3,
     sendMaxPerSender: 200,
-    latencyMessages: 40,
-    latencyRate: 20,
+    latencyMessages: 30,
+    latencyRate: 10,
     latencyGroupSize: 10,
     fanoutGroups: [10, 1000, 10000],
     fanoutClients: 300,
     fanoutMessages: 6,
     fanoutRate: 4,
     listConversations: 1000,
-    syncGroups: [10, 1000],
+    syncGroups: 10,
     receiptsGroup: 10000,
     receiptsMessages: 200,
-    readRepeats: 10,
+    readRepeats: 20,
     reconnectClients: 100,
     reconnectConversations: 100,
     ceilingSeconds: 2,
@@ -91,7 +91,7 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     fanoutMessages: 3,
     fanoutRate: 10,
     listConversations: 20,
-    syncGroups: [2, 20],
+    syncGroups: 2,
     receiptsGroup: 30,
     receiptsMessages: 60,
     readRepeats: 3,
