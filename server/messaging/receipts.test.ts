@@ -206,6 +206,40 @@ describe.each(testDrivers)("read receipts (%s)", (driver) => {
     expect(cache.computed).toBe(2);
   });
 
+  it("shares cached blocks between readers scrolled to different places, and stitches windows across blocks", async () => {
+    const big = await seedGroup(handle.db, alice, [bob, carol]);
+    await seedCrowd(handle.db, big, 120);
+    await handle.db.insert(messages).values(
+      Array.from({ length: 130 }, (_, i) => ({
+        conversationId: big,
+        seq: i + 1,
+        id: nextMessageId(),
+        senderId: i % 2 ? alice.id : bob.id,
+        body: `m${i + 1}`,
+      })),
+    );
+    await handle.db.execute(sql`update conversations set last_seq = 130 where id = ${big}::uuid`);
+    await handle.db.execute(
+      sql`update members set read_seq = (hashtext(user_id::text) & 127), delivered_seq = 130 where conversation_id = ${big}::uuid`,
+    );
+    const cache = new ReceiptsCache({ ttlMs: 30_000 });
+    const look = (fromSeq: number, toSeq: number) =>
+      receiptsFor(handle.db, { userId: carol.id, conversationId: big, fromSeq, toSeq }, { cache });
+
+    await look(3, 20);
+    await look(10, 40);
+    expect(cache.computed).toBe(1);
+
+    const stitched = await look(40, 130);
+    expect(stitched.items.map((r) => r.seq)).toEqual(Array.from({ length: 91 }, (_, i) => i + 40));
+    const detailed = await receiptsFor(
+      handle.db,
+      { userId: carol.id, conversationId: big, fromSeq: 40, toSeq: 130 },
+      { detailMaxMembers: 1_000 },
+    );
+    expect(stitched.items).toEqual(detailed.items.map(({ readBy: _, ...counts }) => counts));
+  });
+
   it("only shows receipts of messages a member could see, and never past the last message", async () => {
     const group = await seedGroup(handle.db, alice, [bob]);
     await say(handle.db, group, alice, ["before carol", "also before"]);

@@ -10,6 +10,9 @@ import { parseOrBadRequest } from "./read-state";
 /** The most messages one receipts call covers (a screenful is 20-50). */
 export const MAX_RECEIPTS_WINDOW = 100;
 
+/** Large-group counts are computed and cached per block of this many seqs. */
+const CACHE_BLOCK = 50;
+
 export const receiptsInput = z.object({
   fromSeq: z.number().int("fromSeq must be a whole number").min(1, "fromSeq must be 1 or more"),
   toSeq: z.number().int("toSeq must be a whole number").min(1, "toSeq must be 1 or more"),
@@ -122,10 +125,20 @@ export async function receiptsFor(
   if (fromSeq > toSeq) return result;
 
   if (!detailed) {
+    // Cached by fixed blocks of seqs, not by the exact window: readers scrolled
+    // to slightly different places still share the same few cache entries.
     const cache = options.cache ?? getReceiptsCache();
-    result.items = await cache.get(`${conversation.id}:${fromSeq}:${toSeq}`, () =>
-      countReceipts(db, conversation.id, fromSeq, toSeq),
+    const starts: number[] = [];
+    for (let start = Math.floor((fromSeq - 1) / CACHE_BLOCK) * CACHE_BLOCK + 1; start <= toSeq; start += CACHE_BLOCK) {
+      starts.push(start);
+    }
+    const blocks = await Promise.all(
+      starts.map((start) => {
+        const end = Math.min(start + CACHE_BLOCK - 1, conversation.lastSeq);
+        return cache.get(`${conversation.id}:${start}:${end}`, () => countReceipts(db, conversation.id, start, end));
+      }),
     );
+    result.items = blocks.flat().filter((r) => r.seq >= fromSeq && r.seq <= toSeq);
     return result;
   }
 
