@@ -145,6 +145,27 @@ describe.each(testDrivers)("groups (%s)", (driver) => {
     expect(await footprint(db)).toEqual(before);
   });
 
+  it("an admin sets and removes the group photo and clears the announcement with an empty one", async () => {
+    const group = await as(alice).group.create({ name: "Photos", memberIds: [bob.id], announcement: "Hello" });
+    await as(alice).group.setRole({ conversationId: group.id, userId: bob.id, role: "admin" });
+    const withPhoto = await as(bob).group.update({ conversationId: group.id, avatarUrl: "https://example.com/g.png" });
+    expect(withPhoto.group.avatarUrl).toBe("https://example.com/g.png");
+    const cleared = await as(bob).group.update({ conversationId: group.id, avatarUrl: null, announcement: "" });
+    expect(cleared.group).toMatchObject({ avatarUrl: null, announcement: null });
+    const bodies = (await systemMessages(db, group.id)).map((m) => m.body);
+    expect(bodies.slice(-3)).toEqual([
+      "Bob changed the group photo",
+      "Bob removed the group photo",
+      "Bob removed the announcement",
+    ]);
+    const before = await footprint(db);
+    await expect(
+      as(bob).group.update({ conversationId: group.id, avatarUrl: "javascript:alert(1)" }),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(as(bob).group.update({ conversationId: group.id })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    expect(await footprint(db)).toEqual(before);
+  });
+
   it("a plain member cannot change the group info or its members; nothing is written", async () => {
     const group = await newGroup();
     const before = await footprint(db);
