@@ -142,6 +142,8 @@ function ConversationRow({
     c.unread > 0 ? `${c.unread} unread` : null,
     c.mentions > 0 ? "mentioned you" : null,
     c.muted ? "muted" : null,
+    presence && presence !== "offline" ? presence : null,
+    c.preview ? `${prefix}${c.preview}` : null,
   ]
     .filter(Boolean)
     .join(", ");
