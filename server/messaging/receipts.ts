@@ -63,7 +63,10 @@ export class ReceiptsCache {
     this.computed += 1;
     // The promise is cached, so readers arriving while it runs share one query.
     const value = compute();
-    value.catch(() => this.entries.delete(key));
+    // A failed count is not cached; the caller still sees the error.
+    value.catch(() => {
+      if (this.entries.get(key)?.value === value) this.entries.delete(key);
+    });
     this.entries.delete(key);
     this.entries.set(key, { expiresAt: now + this.options.ttlMs, value });
     const max = this.options.maxEntries ?? 2000;
