@@ -65,6 +65,14 @@ test("on a narrow screen the list and the chat are separate views", async ({ per
   await alice.page.getByTestId("chat-back").click();
   await expect(a.conversation("Bob")).toBeVisible();
   await expect(alice.page).toHaveURL(/\/$/);
+
+  // The theme follows the system setting.
+  const background = () => alice.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const light = await background();
+  await alice.page.emulateMedia({ colorScheme: "dark" });
+  await expect.poll(background).not.toBe(light);
+  await a.open("Bob");
+  await a.screenshot("narrow-chat-dark");
 });
 
 test("keyboard only: arrow keys move through the list, Enter opens, Escape closes the new chat dialog", async ({
