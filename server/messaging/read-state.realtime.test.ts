@@ -60,6 +60,14 @@ describe.each(testDrivers)("read state reaching open clients (%s)", (driver) => 
     expect(await told).toEqual({ conversationId: group, upToSeq: 3 });
   });
 
+  it("does not tell an outsider about reads in a conversation they are not in", async () => {
+    const outsider = await createPersona(handle.db, "outsider");
+    const client = connectAs(handle.db, realtime, outsider.id);
+    clients.push(client);
+    await expect(subscribed(client, conversationChannel(group))).rejects.toThrow(/refused/);
+    await expect(subscribed(client, userChannel(alice.id))).rejects.toThrow(/refused/);
+  });
+
   it("tells a conversation about delivered messages too", async () => {
     const dave = await createPersona(handle.db, "dave");
     const other = await seedGroup(handle.db, bob, [dave]);
