@@ -73,6 +73,12 @@ test("on a narrow screen the list and the chat are separate views", async ({ per
   await expect.poll(background).not.toBe(light);
   await a.open("Bob");
   await a.screenshot("narrow-chat-dark");
+
+  // The browser's back button (or gesture) returns to the list too.
+  await alice.page.goBack();
+  await expect(a.conversation("Bob")).toBeVisible();
+  await alice.page.goForward();
+  await expect(a.message("Works on my phone")).toBeVisible();
 });
 
 test("keyboard only: arrow keys move through the list, Enter opens, Escape closes the new chat dialog", async ({
