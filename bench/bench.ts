@@ -91,7 +91,7 @@ export async function runBench(
       workload:
         "baseline = fan-out on write: a copy of each message per member, per-member unread counters, one channel per member authorized one request each; same workloads 1-2, served on loopback HTTP from the bench process",
       columns: ["measure", "Chorus/baseline"],
-      rows: baselineRows.map(([m, v]) => [m, typeof v === "number" ? Number(v.toFixed(3)) : v]),
+      rows: baselineRows,
     };
 
     const chorusBest = send.best.chorus;
@@ -132,6 +132,8 @@ export async function runBench(
       ],
     };
 
+    print(renderTable(baselineTable));
+    print(renderTable(ceilingTable));
     const tables = [
       ...send.tables,
       ...fanout.tables,
