@@ -7,7 +7,7 @@ import { type ConversationItem, sortConversations } from "./chat-store";
 import { listTime } from "./format";
 import { BellOffIcon, LogOutIcon } from "./icons";
 import { NewChatDialog } from "./new-chat-dialog";
-import { usePresence } from "./use-presence";
+import { type ManualStatus, useMyStatus, usePresence } from "./use-presence";
 
 export function ConversationList() {
   const { me, activeId, navigate } = useChat();
@@ -49,7 +49,7 @@ export function ConversationList() {
         <Avatar id={me.id} name={me.displayName} url={me.avatarUrl} size={32} decorative />
         <div className="sidebar-me">
           <strong data-testid="me-name">{me.displayName}</strong>
-          <span className="muted">@{me.username}</span>
+          <MyStatus username={me.username} />
         </div>
         <button
           type="button"
@@ -111,6 +111,27 @@ export function ConversationList() {
       )}
       <NewChatDialog open={newChatOpen} onClose={() => setNewChatOpen(false)} onOpened={(id) => navigate(id)} />
     </aside>
+  );
+}
+
+/** The user's own status: automatic (online/away from activity), or busy/away/online by choice. */
+function MyStatus({ username }: { username: string }) {
+  const { status, setStatus } = useMyStatus();
+  return (
+    <span className="my-status">
+      <span className="muted">@{username}</span>
+      <select
+        aria-label="Your status"
+        value={status ?? "auto"}
+        onChange={(e) => setStatus(e.target.value === "auto" ? null : (e.target.value as ManualStatus))}
+        data-testid="my-status"
+      >
+        <option value="auto">Automatic</option>
+        <option value="online">Online</option>
+        <option value="away">Away</option>
+        <option value="busy">Busy</option>
+      </select>
+    </span>
   );
 }
 

@@ -41,6 +41,12 @@ test("typing shows in the header and presence flips when the peer closes the pag
   await expect(a.message("hello the")).toBeVisible();
   await expect(alice.page.getByTestId("typing-indicator")).toHaveCount(0);
 
+  // Bob says he is busy, then goes back to automatic.
+  await bob.page.getByTestId("my-status").selectOption("busy");
+  await expect(alice.page.getByTestId("chat-subtitle")).toHaveText("busy");
+  await bob.page.getByTestId("my-status").selectOption("auto");
+  await expect(alice.page.getByTestId("chat-subtitle")).toHaveText("online");
+
   await bob.page.close();
   await expect(alice.page.getByTestId("chat-subtitle")).toHaveAttribute("data-presence", "offline");
   await expect(alice.page.getByTestId("chat-subtitle")).toContainText("last seen");
