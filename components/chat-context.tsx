@@ -34,15 +34,30 @@ export function createAcks(api: ChatApi) {
 
 export function useConversations() {
   const { api, localRead } = useChat();
+  const qc = useQueryClient();
   return useQuery({
     queryKey: chatKeys.conversations(),
     queryFn: async (): Promise<ConversationItem[]> => {
       const list = await api.listConversations();
-      return list.map((c) => {
-        const local = localRead.get(c.id) ?? 0;
-        if (local <= c.readSeq) return c;
-        const unread = Math.max(0, c.lastSeq - local);
-        return { ...c, readSeq: local, unread, mentions: unread === 0 ? 0 : c.mentions };
+      // Events that arrived while the request was in flight are newer than its answer: keep them.
+      const live = new Map((qc.getQueryData<ConversationItem[]>(chatKeys.conversations()) ?? []).map((c) => [c.id, c]));
+      return list.map((fetched) => {
+        const cached = live.get(fetched.id);
+        const c =
+          cached && cached.lastSeq > fetched.lastSeq
+            ? {
+                ...fetched,
+                lastSeq: cached.lastSeq,
+                lastMessageAt: cached.lastMessageAt,
+                preview: cached.preview,
+                previewSenderId: cached.previewSenderId,
+                previewSenderName: cached.previewSenderName,
+                mentions: Math.max(cached.mentions, fetched.mentions),
+              }
+            : fetched;
+        const readSeq = Math.max(c.readSeq, localRead.get(c.id) ?? 0, cached?.readSeq ?? 0);
+        const unread = Math.max(0, c.lastSeq - readSeq);
+        return { ...c, readSeq, unread, mentions: unread === 0 ? 0 : c.mentions };
       });
     },
     staleTime: 60_000,
