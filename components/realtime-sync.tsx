@@ -16,6 +16,7 @@ import {
   updateConversation,
 } from "./chat-store";
 import { useRealtime } from "./realtime";
+import { useTRPC } from "./trpc";
 
 const GAP_PAGE = 100;
 const gapFills = new Map<string, Promise<void>>();
@@ -133,15 +134,18 @@ export function RealtimeSync() {
     return () => window.removeEventListener("online", onOnline);
   }, [qc]);
 
-  // One list refetch for a whole batch of new subscriptions (hundreds on start-up).
+  // One list (and presence) refetch for a whole batch of new subscriptions (hundreds on start-up):
+  // whatever was published before a channel was subscribed is fetched instead.
+  const trpc = useTRPC();
   const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const refreshListSoon = useCallback(() => {
     if (refreshTimer.current) return;
     refreshTimer.current = setTimeout(() => {
       refreshTimer.current = null;
       void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
+      void qc.invalidateQueries({ queryKey: trpc.presence.get.pathKey() });
     }, 250);
-  }, [qc]);
+  }, [qc, trpc]);
   useEffect(
     () => () => {
       if (refreshTimer.current) clearTimeout(refreshTimer.current);
