@@ -53,8 +53,9 @@ describe.each(testDrivers)("the bench at tiny sizes (%s)", (driver) => {
       runs: { impl: string; rowsPerMessage: number }[];
       rowsPerMessageEqual: boolean;
     };
-    expect(fanout.rowsPerMessageEqual).toBe(true);
     const chorus = fanout.runs.filter((r) => r.impl === "chorus");
+    expect(chorus.map((r) => r.rowsPerMessage)).toEqual(chorus.map(() => chorus[0].rowsPerMessage));
+    expect(fanout.rowsPerMessageEqual).toBe(true);
     expect(chorus[0].rowsPerMessage).toBeGreaterThan(0);
     const baseline = fanout.runs.filter((r) => r.impl === "baseline").map((r) => r.rowsPerMessage);
     expect(baseline.at(-1)).toBeGreaterThan(baseline[0]);

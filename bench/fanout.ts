@@ -13,7 +13,7 @@ import {
   track,
 } from "./clients";
 import { type BenchContext, clientMsgId, type SectionResult } from "./context";
-import { CHORUS_TABLES, settledWrites } from "./pgstat";
+import { BASELINE_ANCHORS, CHORUS_ANCHORS, CHORUS_TABLES, settledWrites } from "./pgstat";
 import { seedGroup, seedUsers } from "./seed";
 import { sender, type Impl } from "./send";
 import { atRate, mapLimit, percentiles, ratio } from "./stats";
@@ -80,7 +80,7 @@ export async function fanoutSection(ctx: BenchContext): Promise<FanoutResult> {
       ctx.log(`fan-out: ${impl}, group of ${g.size} (${g.connectedMembers} connected)`);
       const tables = impl === "chorus" ? CHORUS_TABLES : BASELINE_TABLES;
       const send = sender(ctx, impl);
-      const anchor = impl === "chorus" ? "messages" : "bl_messages";
+      const anchor = impl === "chorus" ? CHORUS_ANCHORS : BASELINE_ANCHORS;
       const before = await settledWrites(target.db, tables, anchor);
       const tracker = new DeliveryTracker(sizes.fanoutMessages * (g.connectedMembers - 1));
       track(tracker);

@@ -1,47 +1,63 @@
 // Rows written, from pg_stat_user_tables: inserts + updates + deletes.
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { queryRows } from "@/db/client";
 import type { Db } from "@/db/types";
 import { sleep } from "./stats";
 
 export const CHORUS_TABLES = ["users", "conversations", "members", "messages", "mentions", "outbox"];
 
-async function read(db: Db, tables: string[]): Promise<{ writes: number; inserts: Record<string, number> }> {
+type Counts = { writes: number; inserts: Record<string, number>; updates: Record<string, number> };
+
+async function read(db: Db, tables: string[]): Promise<Counts> {
   const names = `{${tables.join(",")}}`;
-  const rows = await queryRows<{ relname: string; writes: string | number; inserts: string | number }>(
+  const rows = await queryRows<{ relname: string; writes: string; inserts: string; updates: string }>(
     db,
-    sql`select relname, (n_tup_ins + n_tup_upd + n_tup_del)::text as writes, n_tup_ins::text as inserts
+    sql`select relname, (n_tup_ins + n_tup_upd + n_tup_del)::text as writes, n_tup_ins::text as inserts,
+          n_tup_upd::text as updates
         from pg_stat_user_tables where relname = any(${names}::text[])`,
   );
   return {
     writes: rows.reduce((sum, r) => sum + Number(r.writes), 0),
     inserts: Object.fromEntries(rows.map((r) => [r.relname, Number(r.inserts)])),
+    updates: Object.fromEntries(rows.map((r) => [r.relname, Number(r.updates)])),
   };
 }
 
 export type WriteCounts = Awaited<ReturnType<typeof read>>;
 
+/** A counter known to have caught up once it reaches the row count of `countQuery`. */
+export type Anchor = { table: string; counter: "inserts" | "updates"; countQuery: SQL };
+
+export const CHORUS_ANCHORS: Anchor[] = [
+  // Messages are only ever inserted; a published outbox row was updated once, on another connection.
+  { table: "messages", counter: "inserts", countQuery: sql`select count(*)::text as n from messages` },
+  {
+    table: "outbox",
+    counter: "updates",
+    countQuery: sql`select count(*)::text as n from outbox where processed_at is not null`,
+  },
+];
+
+export const BASELINE_ANCHORS: Anchor[] = [
+  { table: "bl_messages", counter: "inserts", countQuery: sql`select count(*)::text as n from bl_messages` },
+];
+
 /**
  * Backends report their counters when idle, at most once a second, and up to
- * 10 s later when another backend holds the stats lock. `anchor` is a table
- * that only ever gets inserts: once its insert counter equals its row count,
- * every write before now has been reported; then wait until two readings a
- * second apart agree (bounded).
+ * 10 s later when another backend holds the stats lock. Once every anchor's
+ * counter has reached its row count, the writes before now have been
+ * reported; then wait until two readings a second apart agree (bounded).
  */
-export async function settledWrites(db: Db, tables: string[], anchor: string): Promise<WriteCounts> {
+export async function settledWrites(db: Db, tables: string[], anchors: Anchor[]): Promise<WriteCounts> {
   const deadline = Date.now() + 20_000;
   const flushOwn = () => db.execute(sql`select pg_stat_force_next_flush()`);
-  const rowsOf = async () => {
-    const [row] = await queryRows<{ n: string | number }>(
-      db,
-      sql`select count(*)::text as n from ${sql.identifier(anchor)}`,
-    );
-    return Number(row.n);
-  };
+  const targets = await Promise.all(
+    anchors.map(async (a) => Number((await queryRows<{ n: string }>(db, a.countQuery))[0].n)),
+  );
+  const caughtUp = (c: WriteCounts) => anchors.every((a, i) => (c[a.counter][a.table] ?? 0) >= targets[i]);
   await flushOwn();
   let last = await read(db, tables);
-  const rows = await rowsOf();
-  for (let stable = 0; Date.now() < deadline && (stable < 1 || (last.inserts[anchor] ?? 0) < rows); ) {
+  for (let stable = 0; Date.now() < deadline && (stable < 1 || !caughtUp(last)); ) {
     await sleep(1000);
     await flushOwn();
     const now = await read(db, tables);
