@@ -110,6 +110,8 @@ test("keyboard only: arrow keys move through the list, Enter opens, Escape close
   await alice.page.keyboard.press("Enter");
   await expect(a.message("Hi from the keyboard")).toBeVisible();
 
+  // The conversation just written to moves to the top; arrows follow the new order.
+  await expect(alice.page.getByTestId("conversation-item").first()).toHaveAttribute("data-title", secondTitle!);
   await alice.page.getByTestId("conversation-item").nth(1).focus();
   await alice.page.keyboard.press("ArrowUp");
   await expect(alice.page.getByTestId("conversation-item").first()).toBeFocused();
