@@ -2,20 +2,21 @@
 import { conversationChannel, userChannel } from "@/server/realtime/channels";
 import { authRequests, type BenchClient, connectClient, connected, disconnectAll, subscribeAll } from "./clients";
 import type { BenchContext, SectionResult } from "./context";
-import { seedGroup } from "./seed";
+import { seedGroup, seedUsers } from "./seed";
 import { mapLimit } from "./stats";
 
 export async function reconnectSection(ctx: BenchContext): Promise<SectionResult> {
   const { target, sizes, pool } = ctx;
   const sessions = pool.slice(0, sizes.reconnectClients);
   const ids = sessions.map((s) => s.user.id);
-  ctx.log(`reconnect: seeding ${sizes.reconnectConversations} groups of ${sessions.length}`);
+  const groupSize = Math.max(ids.length, sizes.reconnectGroupSize);
+  const offline = (await seedUsers(target.db, groupSize - ids.length, "recon", target.passwordHash)).map((u) => u.id);
+  ctx.log(`reconnect: seeding ${sizes.reconnectConversations} groups of ${groupSize} (${ids.length} connected)`);
   const conversations: string[] = [];
   for (let i = 0; i < sizes.reconnectConversations; i++) {
-    conversations.push(
-      (await seedGroup(target.db, `reconnect ${i}`, [...ids.slice(i % ids.length), ...ids.slice(0, i % ids.length)]))
-        .id,
-    );
+    const owner = i % ids.length;
+    const members = [...ids.slice(owner), ...ids.slice(0, owner), ...offline];
+    conversations.push((await seedGroup(target.db, `reconnect ${i}`, members)).id);
   }
   const channelsFor = (c: BenchClient) => [userChannel(c.session.user.id), ...conversations.map(conversationChannel)];
 
@@ -87,7 +88,7 @@ export async function reconnectSection(ctx: BenchContext): Promise<SectionResult
     tables: [
       {
         title: "4. Reconnect",
-        workload: `${clients.length} clients, each subscribed to its user channel and ${conversations.length} conversation channels, all drop and reconnect at once`,
+        workload: `${clients.length} clients, each subscribed to its user channel and ${conversations.length} conversation channels (groups of ${groupSize}), all drop and reconnect at once`,
         columns: ["clients", "channels", "auth HTTP requests", "per client", "subscribed", "until all subscribed"],
         notes: [`before the drop, ${initiallySubscribed}/${clients.length} clients had every channel subscribed`],
         rows: [

@@ -24,6 +24,8 @@ export type Sizes = {
   /** Section 4. */
   reconnectClients: number;
   reconnectConversations: number;
+  /** Members per reconnect group: the connected clients plus offline members. */
+  reconnectGroupSize: number;
   /** Section 6. */
   ceilingSeconds: number;
   ceilingConnections: number;
@@ -51,6 +53,7 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     readRepeats: 30,
     reconnectClients: 500,
     reconnectConversations: 100,
+    reconnectGroupSize: 500,
     ceilingSeconds: 5,
     ceilingConnections: 16,
     waitSeconds: 60,
@@ -58,7 +61,7 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
   quick: {
     name: "quick",
     senders: [10, 50, 200],
-    sendSeconds: 3,
+    sendSeconds: 2,
     sendMaxPerSender: 200,
     latencyMessages: 30,
     latencyRate: 10,
@@ -71,9 +74,10 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     syncGroups: 10,
     receiptsGroup: 10000,
     receiptsMessages: 200,
-    readRepeats: 20,
+    readRepeats: 15,
     reconnectClients: 100,
     reconnectConversations: 100,
+    reconnectGroupSize: 500,
     ceilingSeconds: 2,
     ceilingConnections: 16,
     waitSeconds: 30,
@@ -97,6 +101,7 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     readRepeats: 3,
     reconnectClients: 4,
     reconnectConversations: 10,
+    reconnectGroupSize: 4,
     ceilingSeconds: 0.5,
     ceilingConnections: 4,
     waitSeconds: 20,
