@@ -3,16 +3,19 @@ import { useMutation } from "@tanstack/react-query";
 import { signIn } from "next-auth/react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { useTRPC } from "./trpc";
 
 type Mode = "sign-in" | "sign-up";
 
-export function AuthForm({ mode }: { mode: Mode }) {
+export function AuthForm({ mode, next = "/" }: { mode: Mode; next?: string }) {
   const trpc = useTRPC();
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
+  // Until React has hydrated, a click would submit the form natively and lose the input.
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
   const register = useMutation(trpc.auth.register.mutationOptions());
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -31,7 +34,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
         setError("Wrong username or password");
         return;
       }
-      router.replace("/");
+      router.replace(next);
       router.refresh();
     } catch (e) {
       setError(errorMessage(e));
@@ -70,17 +73,21 @@ export function AuthForm({ mode }: { mode: Mode }) {
             {error}
           </p>
         )}
-        <button className="btn" type="submit" disabled={pending}>
+        <button className="btn" type="submit" disabled={pending || !hydrated}>
           {isSignUp ? "Sign up" : "Sign in"}
         </button>
         <p className="muted">
           {isSignUp ? (
             <>
-              Have an account? <Link href="/sign-in">Sign in</Link>
+              Have an account?{" "}
+              <Link href={next === "/" ? "/sign-in" : `/sign-in?next=${encodeURIComponent(next)}`}>Sign in</Link>
             </>
           ) : (
             <>
-              New here? <Link href="/sign-up">Create an account</Link>
+              New here?{" "}
+              <Link href={next === "/" ? "/sign-up" : `/sign-up?next=${encodeURIComponent(next)}`}>
+                Create an account
+              </Link>
             </>
           )}
         </p>

@@ -1,4 +1,4 @@
-import { expect, test, uniqueUser, waitForRealtime } from "./fixtures";
+import { expect, registerViaApi, test, uniqueUser, waitForRealtime } from "./fixtures";
 
 test("a new person signs up, lands in the empty app, signs out and signs back in", async ({ page }) => {
   const user = uniqueUser("Nina");
@@ -41,4 +41,16 @@ test("a taken username is refused with a clear message", async ({ page, request 
   await page.getByLabel("Password").fill(user.password);
   await page.getByRole("button", { name: "Sign up" }).click();
   await expect(page.getByTestId("auth-error")).toHaveText("That username is taken");
+});
+
+test("a link opened while signed out returns to that page after signing in", async ({ page, context }) => {
+  const user = uniqueUser("Pia");
+  await registerViaApi(context, user);
+  const target = "/c/0b7a6f0e-1b1e-4c1e-9a3e-2f2d6a9b8c7d";
+  await page.goto(target);
+  await expect(page).toHaveURL(/\/sign-in\?next=/);
+  await page.getByLabel("Username").fill(user.username);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(new RegExp(`${target}$`));
 });

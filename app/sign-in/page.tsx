@@ -1,8 +1,10 @@
 import { redirect } from "next/navigation";
 import { AuthForm } from "@/components/auth-form";
 import { getSessionUser } from "@/server/auth/options";
+import { safeNextPath } from "@/server/http";
 
-export default async function SignInPage() {
-  if (await getSessionUser()) redirect("/");
-  return <AuthForm mode="sign-in" />;
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ next?: string }> }) {
+  const next = safeNextPath((await searchParams).next);
+  if (await getSessionUser()) redirect(next);
+  return <AuthForm mode="sign-in" next={next} />;
 }

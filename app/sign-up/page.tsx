@@ -1,8 +1,10 @@
 import { redirect } from "next/navigation";
 import { AuthForm } from "@/components/auth-form";
 import { getSessionUser } from "@/server/auth/options";
+import { safeNextPath } from "@/server/http";
 
-export default async function SignUpPage() {
-  if (await getSessionUser()) redirect("/");
-  return <AuthForm mode="sign-up" />;
+export default async function SignUpPage({ searchParams }: { searchParams: Promise<{ next?: string }> }) {
+  const next = safeNextPath((await searchParams).next);
+  if (await getSessionUser()) redirect(next);
+  return <AuthForm mode="sign-up" next={next} />;
 }
