@@ -75,6 +75,8 @@ export function Dialog({
   const pressStartedOnBackdrop = useRef(false);
   const onCloseRef = useRef(onClose);
   onCloseRef.current = onClose;
+  const busyRef = useRef(busy);
+  busyRef.current = busy;
 
   useEffect(() => {
     if (!open) return;
@@ -103,6 +105,20 @@ export function Dialog({
       initialFocus?.current ?? panel.querySelector<HTMLElement>("[data-autofocus]") ?? focusableIn(panel)[0];
     (target ?? panel).focus();
   }, [layer, initialFocus]);
+
+  // Focus can fall to <body> when the focused control unmounts (a saved edit form):
+  // Escape must still close the top dialog.
+  useEffect(() => {
+    if (!layer) return;
+    const onDocumentKeyDown = (event: globalThis.KeyboardEvent) => {
+      if (event.key !== "Escape" || openLayers.at(-1) !== layer) return;
+      if (panelRef.current?.contains(document.activeElement)) return;
+      event.preventDefault();
+      if (!busyRef.current) onCloseRef.current();
+    };
+    document.addEventListener("keydown", onDocumentKeyDown);
+    return () => document.removeEventListener("keydown", onDocumentKeyDown);
+  }, [layer]);
 
   if (!open || !layer) return null;
 

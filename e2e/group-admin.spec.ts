@@ -47,6 +47,11 @@ test("an owner builds a group, renames it, makes bob admin and removes carol, wh
   await expect(panel.getByTestId("group-info-announcement")).toHaveText("Launch review on Friday at 10");
   await expect(b.conversation("Falcon crew")).toBeVisible();
   await expect(carol.page.getByTestId("chat-title")).toHaveText("Falcon crew");
+  // The saved edit form took the focus with it; Escape still closes the panel.
+  await olivia.page.keyboard.press("Escape");
+  await expect(panel).toHaveCount(0);
+  await olivia.page.getByTestId("group-info-button").click();
+  await expect(panel).toBeVisible();
 
   // Bob becomes an admin.
   await memberRow(olivia.page, bob.id).getByTestId("group-member-manage").click();
