@@ -60,8 +60,13 @@ function sourceHash(): string {
   return hash.digest("hex");
 }
 
-function run(command: string, argv: string[], extraEnv: Record<string, string> = {}): ChildProcess {
-  return spawn(command, argv, { stdio: "inherit", env: { ...process.env, ...extraEnv } });
+function run(
+  command: string,
+  argv: string[],
+  extraEnv: Record<string, string> = {},
+  options: { detached?: boolean } = {},
+): ChildProcess {
+  return spawn(command, argv, { stdio: "inherit", env: { ...process.env, ...extraEnv }, detached: options.detached });
 }
 
 async function buildIfNeeded() {
@@ -99,21 +104,38 @@ if (!env.PUSHER_HOST) {
   }
 }
 
-const next = run(process.execPath, [nextBin, dev ? "dev" : "start", "-p", String(env.PORT)], {
-  NODE_ENV: dev ? "development" : "production",
-});
+const next = run(
+  process.execPath,
+  [nextBin, dev ? "dev" : "start", "-p", String(env.PORT)],
+  { NODE_ENV: dev ? "development" : "production" },
+  { detached: true },
+);
 
 let stopping = false;
+// Next.js runs as its own process group (the CLI forks next-server), so a
+// signal reaches all of it; whatever is still alive after the grace period is killed.
+function signalNext(signal: NodeJS.Signals) {
+  try {
+    if (next.pid) process.kill(-next.pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
+}
+
 async function stop(code: number) {
   if (stopping) return;
   stopping = true;
-  if (next.exitCode === null) {
-    next.kill("SIGTERM");
-    await new Promise((resolve) => {
-      next.once("exit", resolve);
-      setTimeout(resolve, 10_000).unref();
-    });
+  if (next.exitCode === null && next.signalCode === null) {
+    const exited = new Promise((resolve) => next.once("exit", resolve));
+    signalNext("SIGTERM");
+    const graceful = await Promise.race([
+      exited.then(() => true),
+      new Promise((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
+    ]);
+    if (!graceful) console.error("Next.js did not stop within 10 s; killing it.");
   }
+  // The CLI may exit before its next-server child: make sure none is left behind.
+  signalNext("SIGKILL");
   await soketi?.stop();
   process.exit(code);
 }
