@@ -34,9 +34,11 @@ export async function seed(db: Db): Promise<{ created: boolean }> {
     ids[person.username] = user.id;
   }
   const as = (name: Name) => createCaller({ db, user: { id: ids[name], name } });
-  let n = 0;
-  const say = (name: Name, conversationId: string, body: string) =>
-    as(name).message.send({ conversationId, clientMsgId: `seed-${(n += 1)}`, body });
+  let sent = 0;
+  const say = (name: Name, conversationId: string, body: string) => {
+    sent += 1;
+    return as(name).message.send({ conversationId, clientMsgId: `seed-${sent}`, body });
+  };
 
   const dm = await as("alice").conversation.openDm({ userId: ids.bob });
   await say("alice", dm.conversationId, "Hey Bob! Did you get the slides?");
