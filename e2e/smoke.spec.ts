@@ -6,6 +6,8 @@ test("a new person signs up, lands in the empty app, signs out and signs back in
   await expect(page).toHaveURL(/\/sign-in/);
 
   await page.getByRole("link", { name: "Create an account" }).click();
+  // Both forms have a Username field: wait for the sign-up form before typing.
+  await expect(page.getByRole("heading", { name: "Create your Chorus account" })).toBeVisible();
   await page.getByLabel("Username").fill(user.username);
   await page.getByLabel("Display name").fill(user.displayName);
   await page.getByLabel("Password").fill(user.password);

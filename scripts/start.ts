@@ -107,7 +107,8 @@ if (!env.PUSHER_HOST) {
 const next = run(
   process.execPath,
   [nextBin, dev ? "dev" : "start", "-p", String(env.PORT)],
-  { NODE_ENV: dev ? "development" : "production" },
+  // The Next.js server exits by itself if this supervisor dies without stopping it (server/runtime.ts).
+  { NODE_ENV: dev ? "development" : "production", CHORUS_SUPERVISOR_PID: String(process.pid) },
   { detached: true },
 );
 

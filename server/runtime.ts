@@ -41,4 +41,23 @@ export async function startServerRuntime(): Promise<void> {
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
+  watchSupervisor(() => void shutdown("supervisor gone"));
+}
+
+/**
+ * `npm start` runs Next.js in its own process group; if the start script is
+ * killed outright (SIGKILL), nothing would stop this server, so it stops itself.
+ */
+function watchSupervisor(onGone: () => void) {
+  const pid = Number(process.env.CHORUS_SUPERVISOR_PID);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  const timer = setInterval(() => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      clearInterval(timer);
+      onGone();
+    }
+  }, 1000);
+  timer.unref();
 }
