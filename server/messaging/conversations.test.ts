@@ -2,11 +2,10 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
-import { seedGroup, tableCounts } from "../testing/conversations";
-import { callerFor, createPersona, type Persona } from "../testing/personas";
+import { seedGroup, tableCounts, testSendDeps } from "../testing/conversations";
+import { callerFor, createPersona, createPersonas, type Persona } from "../testing/personas";
 import { startTestSoketi, type TestSoketi } from "../testing/realtime";
 import { openDm } from "./direct";
-import { createSendRateLimiter } from "./message-rules";
 import { type SendDeps, sendMessage } from "./send";
 
 describe.each(testDrivers)("conversations (%s)", (driver) => {
@@ -21,14 +20,8 @@ describe.each(testDrivers)("conversations (%s)", (driver) => {
   beforeAll(async () => {
     handle = await createTestDb(driver, { maxConnections: 10 });
     realtime = await startTestSoketi();
-    deps = {
-      publisher: realtime.publisher,
-      rateLimiter: createSendRateLimiter({ points: 1000, durationSeconds: 1 }),
-      blockedWords: { words: [], mode: "reject" },
-    };
-    [alice, bob, carol, outsider] = await Promise.all(
-      ["alice", "bob", "carol", "outsider"].map((n) => createPersona(handle.db, n)),
-    );
+    deps = testSendDeps(realtime.publisher, 1000);
+    [alice, bob, carol, outsider] = await createPersonas(handle.db, "alice", "bob", "carol", "outsider");
   });
   afterAll(async () => {
     await realtime.soketi.stop();

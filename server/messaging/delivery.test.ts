@@ -5,11 +5,10 @@ import { conversationChannel, userChannel } from "../realtime/channels";
 import type { RealtimeEvents } from "../realtime/events";
 import { drainOutbox } from "../realtime/outbox-worker";
 import { startEmbeddedSoketi } from "../realtime/soketi";
-import { seedGroup, tableCounts } from "../testing/conversations";
-import { callerFor, createPersona, type Persona } from "../testing/personas";
+import { seedGroup, tableCounts, testSendDeps } from "../testing/conversations";
+import { callerFor, createPersona, createPersonas, type Persona } from "../testing/personas";
 import { connectAs, nextEvent, startTestSoketi, subscribed, type TestSoketi } from "../testing/realtime";
 import { openDm } from "./direct";
-import { createSendRateLimiter } from "./message-rules";
 import { type SendDeps, sendMessage } from "./send";
 
 type Delivered = RealtimeEvents["message.new"];
@@ -56,14 +55,8 @@ describe.each(testDrivers)("realtime delivery of messages (%s)", (driver) => {
   beforeAll(async () => {
     handle = await createTestDb(driver);
     realtime = await startTestSoketi();
-    deps = {
-      publisher: realtime.publisher,
-      rateLimiter: createSendRateLimiter({ points: 1000, durationSeconds: 1 }),
-      blockedWords: { words: [], mode: "reject" },
-    };
-    [alice, bob, carol, outsider] = await Promise.all(
-      ["alice", "bob", "carol", "outsider"].map((n) => createPersona(handle.db, n)),
-    );
+    deps = testSendDeps(realtime.publisher, 1000);
+    [alice, bob, carol, outsider] = await createPersonas(handle.db, "alice", "bob", "carol", "outsider");
   });
   afterAll(async () => {
     for (const c of clients) c.disconnect();

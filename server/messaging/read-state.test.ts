@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
 import { seedCrowd, seedGroup, tableCounts } from "../testing/conversations";
-import { callerFor, createPersona, type Persona } from "../testing/personas";
+import { callerFor, createPersona, createPersonas, type Persona } from "../testing/personas";
 import { positionsOf, rowsWrittenBy, say, useTestPublisher } from "../testing/read-state";
 import { startTestSoketi, type TestSoketi } from "../testing/realtime";
 import { markDelivered, markRead, type ReadStateDeps } from "./read-state";
@@ -24,9 +24,7 @@ describe.each(testDrivers)("read and delivered positions (%s)", (driver) => {
     realtime = await startTestSoketi();
     useTestPublisher(realtime.publisher);
     deps = { publisher: realtime.publisher, notifier: createReceiptsNotifier({ publisher: () => realtime.publisher }) };
-    [alice, bob, carol, outsider] = await Promise.all(
-      ["alice", "bob", "carol", "outsider"].map((n) => createPersona(handle.db, n)),
-    );
+    [alice, bob, carol, outsider] = await createPersonas(handle.db, "alice", "bob", "carol", "outsider");
     group = await seedGroup(handle.db, alice, [bob, carol]);
     await say(handle.db, group, alice, ["one", "two", "three", "four", "five"]);
   });

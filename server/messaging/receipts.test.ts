@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conversations, members, messages } from "@/db/schema";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
 import { seedCrowd, seedGroup, tableCounts } from "../testing/conversations";
-import { callerFor, createPersona, type Persona } from "../testing/personas";
+import { callerFor, createPersona, createPersonas, type Persona } from "../testing/personas";
 import { say, useTestPublisher } from "../testing/read-state";
 import { startTestSoketi, type TestSoketi } from "../testing/realtime";
 import { openDm } from "./direct";
@@ -51,9 +51,7 @@ describe.each(testDrivers)("read receipts (%s)", (driver) => {
     realtime = await startTestSoketi();
     useTestPublisher(realtime.publisher);
     deps = { publisher: realtime.publisher, notifier: createReceiptsNotifier({ publisher: () => realtime.publisher }) };
-    [alice, bob, carol, outsider] = await Promise.all(
-      ["alice", "bob", "carol", "outsider"].map((n) => createPersona(handle.db, n)),
-    );
+    [alice, bob, carol, outsider] = await createPersonas(handle.db, "alice", "bob", "carol", "outsider");
     people = await Promise.all(Array.from({ length: 10 }, (_, i) => createPersona(handle.db, `member${i}`)));
   });
   afterAll(async () => {

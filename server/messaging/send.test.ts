@@ -2,14 +2,12 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
-import { seedCrowd, seedGroup, tableCounts } from "../testing/conversations";
-import { callerFor, createPersona, type Persona } from "../testing/personas";
+import { seedCrowd, seedGroup, tableCounts, testSendDeps } from "../testing/conversations";
+import { callerFor, createPersonas, type Persona } from "../testing/personas";
 import { startTestSoketi, type TestSoketi } from "../testing/realtime";
 import { openDm } from "./direct";
 import { createSendRateLimiter } from "./message-rules";
 import { type SendDeps, sendMessage } from "./send";
-
-const generous = () => createSendRateLimiter({ points: 10_000, durationSeconds: 1 });
 
 describe.each(testDrivers)("sending a message (%s)", (driver) => {
   let handle: TestDb;
@@ -24,10 +22,8 @@ describe.each(testDrivers)("sending a message (%s)", (driver) => {
   beforeAll(async () => {
     handle = await createTestDb(driver, { maxConnections: 10 });
     realtime = await startTestSoketi();
-    deps = { publisher: realtime.publisher, rateLimiter: generous(), blockedWords: { words: [], mode: "reject" } };
-    [alice, bob, carol, outsider] = await Promise.all(
-      ["alice", "bob", "carol", "outsider"].map((n) => createPersona(handle.db, n)),
-    );
+    deps = testSendDeps(realtime.publisher);
+    [alice, bob, carol, outsider] = await createPersonas(handle.db, "alice", "bob", "carol", "outsider");
     dm = (await openDm(handle.db, alice.id, bob.id, { publisher: realtime.publisher })).conversationId;
   });
   afterAll(async () => {

@@ -4,11 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
 import { conversations, members, mentions, messages } from "@/db/schema";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
-import { seedGroup, tableCounts } from "../testing/conversations";
-import { callerFor, createPersona, type Persona } from "../testing/personas";
+import { seedGroup, tableCounts, testSendDeps } from "../testing/conversations";
+import { callerFor, createPersona, createPersonas, type Persona } from "../testing/personas";
 import { positionsOf, say, useTestPublisher } from "../testing/read-state";
 import { startTestSoketi, type TestSoketi } from "../testing/realtime";
-import { createSendRateLimiter } from "./message-rules";
 import { markRead, type ReadStateDeps } from "./read-state";
 import { nextMessageId } from "./snowflake";
 import { createReceiptsNotifier } from "./receipts-notifier";
@@ -30,14 +29,8 @@ describe.each(testDrivers)("unread counts and mentions (%s)", (driver) => {
     realtime = await startTestSoketi();
     useTestPublisher(realtime.publisher);
     deps = { publisher: realtime.publisher, notifier: createReceiptsNotifier({ publisher: () => realtime.publisher }) };
-    sendDeps = {
-      publisher: realtime.publisher,
-      rateLimiter: createSendRateLimiter({ points: 10_000, durationSeconds: 1 }),
-      blockedWords: { words: [], mode: "reject" },
-    };
-    [alice, bob, carol, outsider] = await Promise.all(
-      ["alice", "bob", "carol", "outsider"].map((n) => createPersona(handle.db, n)),
-    );
+    sendDeps = testSendDeps(realtime.publisher);
+    [alice, bob, carol, outsider] = await createPersonas(handle.db, "alice", "bob", "carol", "outsider");
   });
   afterAll(async () => {
     await deps.notifier?.flush();

@@ -3,7 +3,7 @@ import type Pusher from "pusher-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
 import { seedGroup } from "../testing/conversations";
-import { createPersona, type Persona } from "../testing/personas";
+import { createPersonas, type Persona } from "../testing/personas";
 import { connectAs, startTestSoketi, subscribed, type TestSoketi } from "../testing/realtime";
 import { authorizeChannels, MAX_CHANNELS_PER_AUTH, parseChannelAuthRequest } from "./authorize";
 import { conversationChannel, userChannel } from "./channels";
@@ -21,9 +21,7 @@ describe.each(testDrivers)("channel authorization (%s)", (driver) => {
   beforeAll(async () => {
     handle = await createTestDb(driver);
     realtime = await startTestSoketi();
-    [alice, bob, carol, outsider] = await Promise.all(
-      ["alice", "bob", "carol", "outsider"].map((n) => createPersona(handle.db, n)),
-    );
+    [alice, bob, carol, outsider] = await createPersonas(handle.db, "alice", "bob", "carol", "outsider");
     group = await seedGroup(handle.db, alice, [bob, carol]);
     await handle.db.execute(
       sql`update members set left_at = now(), left_seq = 0 where conversation_id = ${group}::uuid and user_id = ${carol.id}::uuid`,

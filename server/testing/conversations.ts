@@ -2,6 +2,9 @@ import { sql } from "drizzle-orm";
 import { queryRows } from "@/db/client";
 import { conversations, members } from "@/db/schema";
 import type { DbOrTx } from "@/db/types";
+import { createSendRateLimiter } from "../messaging/message-rules";
+import type { SendDeps } from "../messaging/send";
+import type { Publisher } from "../realtime/publisher";
 import type { Persona } from "./personas";
 
 /** A group written directly (group.create belongs to the groups domain): the first persona owns it. */
@@ -53,4 +56,13 @@ export async function tableCounts(db: DbOrTx): Promise<Record<string, number>> {
       (select count(*) from outbox) as outbox`,
   );
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)]));
+}
+
+/** Send dependencies for tests: the test Soketi, no blocked words, a rate limit tests never reach. */
+export function testSendDeps(publisher: Publisher, points = 10_000): SendDeps {
+  return {
+    publisher,
+    rateLimiter: createSendRateLimiter({ points, durationSeconds: 1 }),
+    blockedWords: { words: [], mode: "reject" },
+  };
 }

@@ -23,6 +23,11 @@ export async function createPersona(db: Db, name: string): Promise<Persona> {
   return row;
 }
 
+/** Several personas at once, in the order named. */
+export function createPersonas(db: Db, ...names: string[]): Promise<Persona[]> {
+  return Promise.all(names.map((name) => createPersona(db, name)));
+}
+
 export const PERSONA_PASSWORD = "correct horse battery";
 
 /** A tRPC caller acting as this persona (or signed out when null). */
