@@ -29,16 +29,24 @@ export type WriteCounts = Awaited<ReturnType<typeof read>>;
 export type Anchor = { table: string; counter: "inserts" | "updates"; countQuery: SQL };
 
 export const CHORUS_ANCHORS: Anchor[] = [
-  // Messages are only ever inserted; a published outbox row was updated once, on another connection.
+  // Seeding writes users, conversations and members on other pooled connections, whose
+  // counters may arrive late: never take a reading before those inserts are all counted.
+  { table: "users", counter: "inserts", countQuery: sql`select count(*)::text as n from users` },
+  { table: "conversations", counter: "inserts", countQuery: sql`select count(*)::text as n from conversations` },
+  { table: "members", counter: "inserts", countQuery: sql`select count(*)::text as n from members` },
+  // Messages are only ever inserted; a published outbox row was updated at least twice
+  // (claimed, then marked done), possibly on another connection than the insert.
   { table: "messages", counter: "inserts", countQuery: sql`select count(*)::text as n from messages` },
   {
     table: "outbox",
     counter: "updates",
-    countQuery: sql`select count(*)::text as n from outbox where processed_at is not null`,
+    countQuery: sql`select (2 * count(*))::text as n from outbox where processed_at is not null`,
   },
 ];
 
 export const BASELINE_ANCHORS: Anchor[] = [
+  { table: "bl_members", counter: "inserts", countQuery: sql`select count(*)::text as n from bl_members` },
+  { table: "bl_unread", counter: "inserts", countQuery: sql`select count(*)::text as n from bl_unread` },
   { table: "bl_messages", counter: "inserts", countQuery: sql`select count(*)::text as n from bl_messages` },
 ];
 
