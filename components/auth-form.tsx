@@ -4,6 +4,7 @@ import { signIn } from "next-auth/react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useEffect, useState } from "react";
+import { MAX_DISPLAY_NAME_CHARS, MAX_USERNAME_CHARS, MIN_USERNAME_CHARS } from "@/lib/limits";
 import { useTRPC } from "./trpc";
 
 type Mode = "sign-in" | "sign-up";
@@ -50,12 +51,19 @@ export function AuthForm({ mode, next = "/" }: { mode: Mode; next?: string }) {
         <h1 id="auth-title">{isSignUp ? "Create your Chorus account" : "Sign in to Chorus"}</h1>
         <label className="field">
           Username
-          <input name="username" autoComplete="username" required minLength={3} maxLength={32} autoFocus />
+          <input
+            name="username"
+            autoComplete="username"
+            required
+            minLength={MIN_USERNAME_CHARS}
+            maxLength={MAX_USERNAME_CHARS}
+            autoFocus
+          />
         </label>
         {isSignUp && (
           <label className="field">
             Display name
-            <input name="displayName" autoComplete="name" required maxLength={64} />
+            <input name="displayName" autoComplete="name" required maxLength={MAX_DISPLAY_NAME_CHARS} />
           </label>
         )}
         <label className="field">

@@ -49,7 +49,6 @@ export const chatKeys = {
   syncVersion: () => ["chorus", "sync-version"] as const,
 };
 
-export const MAX_BODY = 4000;
 export const PAGE_SIZE = 50;
 
 /** Merges messages into a sorted list, dropping duplicates by seq. */

@@ -1,6 +1,7 @@
 "use client";
 import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, type KeyboardEvent, useCallback, useEffect, useRef, useState } from "react";
+import { MAX_BODY_CHARS as MAX_BODY } from "@/lib/limits";
 import type { WireMessage } from "@/server/realtime/events";
 import { useChat } from "./chat-context";
 import {
@@ -8,7 +9,6 @@ import {
   applyMessageToList,
   errorCode,
   errorText,
-  MAX_BODY,
   newClientMsgId,
   type PendingMessage,
   removePending,

@@ -2,6 +2,7 @@
 import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { type FormEvent, useContext, useEffect, useId, useState } from "react";
+import { MAX_ANNOUNCEMENT_CHARS as ANNOUNCEMENT_MAX, MAX_GROUP_NAME_CHARS as GROUP_NAME_MAX } from "@/lib/limits";
 import type { AppRouter } from "@/server/api/root";
 import { conversationChannel } from "@/server/realtime/channels";
 import type { RealtimeEvents } from "@/server/realtime/events";
@@ -11,7 +12,6 @@ import { chatKeys } from "./chat-store";
 import { ConfirmDialog, Dialog } from "./dialog";
 import { describeError } from "./error-message";
 import { permissionsFor } from "./group-permissions";
-import { GROUP_NAME_MAX } from "./new-chat-dialog";
 import { useRealtime } from "./realtime";
 import { useTRPC } from "./trpc";
 import { type PickedUser, UserPicker } from "./user-picker";
@@ -22,7 +22,6 @@ type Details = Outputs["conversation"]["get"];
 type MembersPage = Outputs["group"]["members"];
 type GroupMember = MembersPage["items"][number];
 
-const ANNOUNCEMENT_MAX = 2000;
 const MEMBERS_PAGE = 50;
 
 const roleLabels: Record<Details["me"]["role"], string> = { owner: "Owner", admin: "Admin", member: "Member" };

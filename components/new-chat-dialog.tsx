@@ -1,13 +1,12 @@
 "use client";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useId, useState } from "react";
+import { MAX_GROUP_NAME_CHARS as GROUP_NAME_MAX } from "@/lib/limits";
 import { Dialog } from "./dialog";
 import { describeError } from "./error-message";
 import { useTRPC } from "./trpc";
 import { type PickedUser, UserPicker } from "./user-picker";
 import "./dialogs.css";
-
-export const GROUP_NAME_MAX = 100;
 
 type Mode = "direct" | "group";
 

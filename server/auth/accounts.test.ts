@@ -44,7 +44,7 @@ describe.each(testDrivers)("accounts on %s", (driver) => {
     [{ username: "a".repeat(33), displayName: "A", password: "password1" }, "at most 32"],
     [{ username: "bad name!", displayName: "A", password: "password1" }, "letters, digits"],
     [{ username: "<script>", displayName: "A", password: "password1" }, "letters, digits"],
-    [{ username: "goodname", displayName: "", password: "password1" }, "Display name is required"],
+    [{ username: "goodname", displayName: "", password: "password1" }, "Display name cannot be empty"],
     [{ username: "goodname", displayName: "A", password: "short" }, "at least 8"],
     [{ username: 42, displayName: "A", password: "password1" }, "string"],
   ])("refuses bad sign-up input %j with BAD_REQUEST", async (input, message) => {

@@ -2,21 +2,19 @@ import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@/db/types";
 import { users } from "@/db/schema";
+import { MAX_DISPLAY_NAME_CHARS, MAX_USERNAME_CHARS, MIN_USERNAME_CHARS } from "@/lib/limits";
+import { textField } from "@/lib/text-field";
 import { AppError } from "../errors";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "./password";
 
 export const usernameSchema = z
   .string()
   .trim()
-  .min(3, "Username must be at least 3 characters")
-  .max(32, "Username must be at most 32 characters")
+  .min(MIN_USERNAME_CHARS, `Username must be at least ${MIN_USERNAME_CHARS} characters`)
+  .max(MAX_USERNAME_CHARS, `Username must be at most ${MAX_USERNAME_CHARS} characters`)
   .regex(/^[A-Za-z0-9_.-]+$/, "Username may contain only letters, digits, _ . and -");
 
-export const displayNameSchema = z
-  .string()
-  .trim()
-  .min(1, "Display name is required")
-  .max(64, "Display name must be at most 64 characters");
+export const displayNameSchema = textField({ field: "Display name", max: MAX_DISPLAY_NAME_CHARS });
 
 export const passwordSchema = z
   .string()

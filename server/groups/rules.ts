@@ -1,5 +1,7 @@
 import { z } from "zod";
 import type { MemberRole } from "@/db/schema";
+import { MAX_ANNOUNCEMENT_CHARS, MAX_GROUP_NAME_CHARS } from "@/lib/limits";
+import { textField } from "@/lib/text-field";
 import { env } from "../env";
 import { AppError } from "../errors";
 import type { Publisher } from "../realtime/publisher";
@@ -7,19 +9,15 @@ import { avatarUrlSchema } from "../users/profile";
 
 // One request may name at most this many people; the member limit still applies.
 export const MAX_BATCH = 10_000;
-export const MAX_NAME_CHARS = 100;
-export const MAX_ANNOUNCEMENT_CHARS = 2000;
 
-export const groupNameSchema = z
-  .string("Group name must be a string")
-  .trim()
-  .min(1, "Group name cannot be empty")
-  .max(MAX_NAME_CHARS, `Group name must be at most ${MAX_NAME_CHARS} characters`);
+export const groupNameSchema = textField({ field: "Group name", max: MAX_GROUP_NAME_CHARS });
 
-export const announcementSchema = z
-  .string("Announcement must be a string")
-  .trim()
-  .max(MAX_ANNOUNCEMENT_CHARS, `Announcement must be at most ${MAX_ANNOUNCEMENT_CHARS} characters`);
+export const announcementSchema = textField({
+  field: "Announcement",
+  max: MAX_ANNOUNCEMENT_CHARS,
+  multiline: true,
+  allowEmpty: true,
+});
 
 const userIds = z
   .array(z.uuid("Each member id must be a UUID"))

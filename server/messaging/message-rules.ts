@@ -1,36 +1,24 @@
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { MAX_BODY_CHARS } from "@/lib/limits";
+import { checkText } from "@/lib/text";
 import { AppError } from "../errors";
 import { env } from "../env";
 
-export const MAX_BODY_CHARS = 4000;
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-// Postgres text cannot hold NUL; other C0 controls except tab and newlines are never typed by people.
-function hasControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) return true;
-  }
-  return false;
-}
+export { MAX_BODY_CHARS };
 
 /**
- * A body as it will be stored: trimmed, 1-4000 characters (code points, so an
- * emoji counts once), valid UTF-8. Stored verbatim otherwise: rendering
- * escapes it, so HTML is just text.
+ * A body as it will be stored: the shared text rule (trimmed, 1-4000 code
+ * points, no lone surrogates, controls other than tab and newlines, or
+ * text-direction overrides). Stored verbatim otherwise: rendering escapes it,
+ * so HTML is just text.
  */
 export function normalizeBody(raw: string): string {
-  if (LONE_SURROGATE.test(raw)) throw new AppError("BAD_REQUEST", "Message is not valid UTF-8 text");
-  if (hasControlCharacter(raw)) throw new AppError("BAD_REQUEST", "Message contains control characters");
-  const body = raw.trim();
-  if (body.length === 0) throw new AppError("BAD_REQUEST", "Message cannot be empty");
-  let chars = 0;
-  for (const _ of body) {
-    if (++chars > MAX_BODY_CHARS) {
-      throw new AppError("PAYLOAD_TOO_LARGE", `Message is too long (at most ${MAX_BODY_CHARS} characters)`);
-    }
+  const checked = checkText(raw, { field: "Message", max: MAX_BODY_CHARS, multiline: true });
+  if (checked.ok) return checked.value;
+  if (checked.problem === "too_long") {
+    throw new AppError("PAYLOAD_TOO_LARGE", `Message is too long (at most ${MAX_BODY_CHARS} characters)`);
   }
-  return body;
+  throw new AppError("BAD_REQUEST", checked.message);
 }
 
 export type BlockedWords = { words: string[]; mode: "reject" | "mask" };

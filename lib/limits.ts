@@ -1,0 +1,8 @@
+// Lengths the server enforces and the UI shows; both import them from here so
+// a counter in the browser never disagrees with the API. Counted in code points.
+export const MAX_BODY_CHARS = 4000;
+export const MAX_DISPLAY_NAME_CHARS = 64;
+export const MAX_GROUP_NAME_CHARS = 100;
+export const MAX_ANNOUNCEMENT_CHARS = 2000;
+export const MIN_USERNAME_CHARS = 3;
+export const MAX_USERNAME_CHARS = 32;
