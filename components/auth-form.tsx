@@ -4,6 +4,7 @@ import { signIn } from "next-auth/react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useEffect, useState } from "react";
+import { safeNextPath } from "@/lib/safe-next";
 import { MAX_DISPLAY_NAME_CHARS, MAX_USERNAME_CHARS, MIN_USERNAME_CHARS } from "@/lib/limits";
 import { useTRPC } from "./trpc";
 
@@ -35,7 +36,8 @@ export function AuthForm({ mode, next = "/" }: { mode: Mode; next?: string }) {
         setError("Wrong username or password");
         return;
       }
-      router.replace(next);
+      // The page sanitised `next` already; checked again so this form is safe on its own.
+      router.replace(safeNextPath(next));
       router.refresh();
     } catch (e) {
       setError(errorMessage(e));

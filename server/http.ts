@@ -15,8 +15,3 @@ export function tooLarge(req: Request): Response | null {
 export function clientIp(req: Request): string | undefined {
   return req.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || req.headers.get("x-real-ip") || undefined;
 }
-
-/** Where to go after signing in: same-site paths only, never another origin. */
-export function safeNextPath(next: string | undefined | null): string {
-  return next?.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
-}

@@ -1,7 +1,7 @@
 import { redirect } from "next/navigation";
 import { AuthForm } from "@/components/auth-form";
 import { getSessionUser } from "@/server/auth/options";
-import { safeNextPath } from "@/server/http";
+import { safeNextPath } from "@/lib/safe-next";
 
 export default async function SignUpPage({ searchParams }: { searchParams: Promise<{ next?: string }> }) {
   const next = safeNextPath((await searchParams).next);
