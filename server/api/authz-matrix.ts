@@ -1,0 +1,195 @@
+import type { TRPC_ERROR_CODE_KEY } from "@trpc/server";
+import type { Persona } from "../testing/personas";
+import type { World } from "../testing/world";
+
+/**
+ * Who may call what: one row per procedure of the app router, one cell per
+ * persona, checked by authz-matrix.test.ts against a freshly seeded world
+ * (testing/world.ts). A procedure without a row fails that suite.
+ */
+export const matrixPersonas = ["anonymous", "outsider", "member", "admin", "owner", "removed"] as const;
+// Still to come with the accounts issue: "siteAdmin" and "deactivated". Add them to matrixPersonas,
+// map them to a seeded user in personaOf, and give every row its cell.
+
+export type MatrixPersona = (typeof matrixPersonas)[number];
+export type Outcome = "allowed" | TRPC_ERROR_CODE_KEY;
+
+export type MatrixRow = {
+  /** A valid input for this caller against the seeded world. */
+  input: (w: World, me: Persona | null) => unknown;
+  expect: Record<MatrixPersona, Outcome>;
+  /** Further cases of the same procedure (another conversation, another target). */
+  variants?: Record<string, Omit<MatrixRow, "variants">>;
+};
+
+/** Which seeded user plays each persona. */
+export function personaOf(w: World, persona: MatrixPersona): Persona | null {
+  switch (persona) {
+    case "anonymous":
+      return null;
+    case "outsider":
+      return w.erin;
+    case "member":
+      return w.carol;
+    case "admin":
+      return w.bob;
+    case "owner":
+      return w.alice;
+    case "removed":
+      return w.dave;
+  }
+}
+
+const anyoneSignedIn: Record<MatrixPersona, Outcome> = {
+  anonymous: "UNAUTHORIZED",
+  outsider: "allowed",
+  member: "allowed",
+  admin: "allowed",
+  owner: "allowed",
+  removed: "allowed",
+};
+
+const groupMembers: Record<MatrixPersona, Outcome> = {
+  anonymous: "UNAUTHORIZED",
+  outsider: "FORBIDDEN",
+  member: "allowed",
+  admin: "allowed",
+  owner: "allowed",
+  removed: "FORBIDDEN",
+};
+
+// In the DM alice ("owner") and bob ("admin") are its two members; everyone else is outside it.
+const dmMembers: Record<MatrixPersona, Outcome> = {
+  anonymous: "UNAUTHORIZED",
+  outsider: "FORBIDDEN",
+  member: "FORBIDDEN",
+  admin: "allowed",
+  owner: "allowed",
+  removed: "FORBIDDEN",
+};
+
+const groupManagers: Record<MatrixPersona, Outcome> = {
+  anonymous: "UNAUTHORIZED",
+  outsider: "FORBIDDEN",
+  member: "FORBIDDEN",
+  admin: "allowed",
+  owner: "allowed",
+  removed: "FORBIDDEN",
+};
+
+const groupOwner: Record<MatrixPersona, Outcome> = {
+  anonymous: "UNAUTHORIZED",
+  outsider: "FORBIDDEN",
+  member: "FORBIDDEN",
+  admin: "FORBIDDEN",
+  owner: "allowed",
+  removed: "FORBIDDEN",
+};
+
+let unique = 0;
+const fresh = (prefix: string) => `${prefix}${Date.now().toString(36)}${(unique++).toString(36)}`;
+
+export const authzMatrix: Record<string, MatrixRow> = {
+  "auth.register": {
+    input: () => ({ username: fresh("newcomer"), displayName: "Newcomer", password: "correct horse battery" }),
+    expect: {
+      anonymous: "allowed",
+      outsider: "allowed",
+      member: "allowed",
+      admin: "allowed",
+      owner: "allowed",
+      removed: "allowed",
+    },
+  },
+
+  "user.me": { input: () => undefined, expect: anyoneSignedIn },
+  "user.search": { input: () => ({ query: "a" }), expect: anyoneSignedIn },
+  "user.updateProfile": { input: () => ({ displayName: "Renamed" }), expect: anyoneSignedIn },
+
+  "conversation.list": { input: () => ({}), expect: anyoneSignedIn },
+  "conversation.get": {
+    input: (w) => ({ conversationId: w.groupId }),
+    expect: groupMembers,
+    variants: { "the DM": { input: (w) => ({ conversationId: w.dmId }), expect: dmMembers } },
+  },
+  "conversation.openDm": {
+    input: (w, me) => ({ userId: me?.id === w.erin.id ? w.frank.id : w.erin.id }),
+    expect: anyoneSignedIn,
+  },
+  "conversation.mute": {
+    input: (w) => ({ conversationId: w.groupId, muted: true }),
+    expect: groupMembers,
+    variants: { "the DM": { input: (w) => ({ conversationId: w.dmId, muted: true }), expect: dmMembers } },
+  },
+  "conversation.unreadTotal": { input: () => undefined, expect: anyoneSignedIn },
+
+  "message.send": {
+    input: (w) => ({ conversationId: w.groupId, clientMsgId: fresh("m"), body: "Hello there" }),
+    expect: groupMembers,
+    variants: {
+      "the DM": { input: (w) => ({ conversationId: w.dmId, clientMsgId: fresh("m"), body: "Hi" }), expect: dmMembers },
+    },
+  },
+  // A removed member still reads what was said while they belonged.
+  "message.history": {
+    input: (w) => ({ conversationId: w.groupId }),
+    expect: { ...groupMembers, removed: "allowed" },
+    variants: { "the DM": { input: (w) => ({ conversationId: w.dmId }), expect: dmMembers } },
+  },
+  "message.markRead": { input: (w) => ({ conversationId: w.groupId, seq: 1 }), expect: groupMembers },
+  "message.markDelivered": {
+    input: (w) => ({ items: [{ conversationId: w.groupId, seq: 1 }] }),
+    expect: groupMembers,
+    variants: { "the DM": { input: (w) => ({ items: [{ conversationId: w.dmId, seq: 1 }] }), expect: dmMembers } },
+  },
+  "message.receipts": {
+    input: (w) => ({ conversationId: w.groupId, fromSeq: 1, toSeq: w.groupSeq }),
+    expect: groupMembers,
+    variants: { "the DM": { input: (w) => ({ conversationId: w.dmId, fromSeq: 1, toSeq: 1 }), expect: dmMembers } },
+  },
+
+  "presence.heartbeat": { input: () => ({ away: false }), expect: anyoneSignedIn },
+  "presence.setStatus": { input: () => ({ status: "busy" }), expect: anyoneSignedIn },
+  // Allowed for anyone signed in; users who share no conversation with the caller are left out of the answer.
+  "presence.get": { input: (w) => ({ userIds: [w.alice.id, w.carol.id] }), expect: anyoneSignedIn },
+  "presence.mine": { input: () => undefined, expect: anyoneSignedIn },
+  "presence.onlineCount": {
+    input: (w) => ({ conversationId: w.groupId }),
+    expect: groupMembers,
+    variants: { "the DM": { input: (w) => ({ conversationId: w.dmId }), expect: dmMembers } },
+  },
+  "presence.settings": { input: () => undefined, expect: anyoneSignedIn },
+
+  "group.create": { input: (w) => ({ name: "Side project", memberIds: [w.frank.id] }), expect: anyoneSignedIn },
+  "group.get": { input: (w) => ({ conversationId: w.groupId }), expect: groupMembers },
+  "group.members": { input: (w) => ({ conversationId: w.groupId }), expect: groupMembers },
+  "group.update": {
+    input: (w) => ({ conversationId: w.groupId, name: "Launch team (renamed)", announcement: "Ship it" }),
+    expect: groupManagers,
+  },
+  "group.addMembers": { input: (w) => ({ conversationId: w.groupId, userIds: [w.erin.id] }), expect: groupManagers },
+  "group.removeMember": {
+    input: (w) => ({ conversationId: w.groupId, userId: w.frank.id }),
+    expect: groupManagers,
+    variants: {
+      // Nobody removes the owner; the owner leaves instead.
+      "the owner": {
+        input: (w) => ({ conversationId: w.groupId, userId: w.alice.id }),
+        expect: { ...groupManagers, admin: "FORBIDDEN", owner: "BAD_REQUEST" },
+      },
+    },
+  },
+  "group.leave": { input: (w) => ({ conversationId: w.groupId }), expect: groupMembers },
+  "group.setRole": {
+    input: (w) => ({ conversationId: w.groupId, userId: w.frank.id, role: "admin" }),
+    expect: groupOwner,
+    variants: {
+      "handing over ownership": {
+        input: (w) => ({ conversationId: w.groupId, userId: w.frank.id, role: "owner" }),
+        expect: groupOwner,
+      },
+    },
+  },
+
+  "sync.since": { input: () => ({ version: 0 }), expect: anyoneSignedIn },
+};
