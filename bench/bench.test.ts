@@ -6,6 +6,7 @@ import type { Target } from "./target";
 // The smoke run: every section of `npm run bench` at tiny sizes, in-process
 // (routers through createCaller, a real test Soketi), so the bench cannot rot.
 process.env.MESSAGE_RATE_LIMIT = "1000000000";
+process.env.MUTATION_RATE_LIMIT = "1000000000";
 
 const numbersIn = (rows: (string | number)[][]) => rows.flat().filter((c) => typeof c === "number") as number[];
 

@@ -99,6 +99,8 @@ export async function startHttpTarget(
       LOG_LEVEL: "warn",
       // The per-sender send limit protects users from floods; the bench measures the engine behind it.
       MESSAGE_RATE_LIMIT: "1000000000",
+      MUTATION_RATE_LIMIT: "1000000000",
+      SIGNUP_RATE_LIMIT: "1000000000",
       ...options.serverEnv,
     };
     const logFile = path.join(root, "bench", "results", "server.log");

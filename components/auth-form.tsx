@@ -33,7 +33,8 @@ export function AuthForm({ mode, next = "/" }: { mode: Mode; next?: string }) {
       }
       const result = await signIn("credentials", { username, password, redirect: false });
       if (!result || result.error) {
-        setError("Wrong username or password");
+        // A throttled sign-in says so (next-auth passes authorize's error through); anything else is kept vague.
+        setError(result?.error?.startsWith("Too many attempts") ? result.error : "Wrong username or password");
         return;
       }
       // The page sanitised `next` already; checked again so this form is safe on its own.

@@ -48,6 +48,22 @@ export const env = createEnv({
     TYPING_MAX_MEMBERS: z.coerce.number().int().min(2).max(10000).default(100),
     MESSAGE_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
     MESSAGE_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(10),
+    // Shared rate limits for every app instance; without it each instance counts in memory.
+    REDIS_URL: z
+      .string()
+      .url()
+      .refine((v) => /^rediss?:\/\//.test(v), "must be a redis:// or rediss:// URL")
+      .optional(),
+    // Sign-in: failed attempts per username (and per client address) within the window, then a lockout.
+    SIGNIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
+    SIGNIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(100),
+    SIGNIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+    SIGNIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(900),
+    // Sign-ups per client address per window.
+    SIGNUP_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+    SIGNUP_WINDOW_SECONDS: z.coerce.number().int().min(1).default(3600),
+    // Mutations per signed-in user per minute, all procedures together.
+    MUTATION_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
     BLOCKED_WORDS: z.string().default(""),
     BLOCKED_WORDS_MODE: z.enum(["reject", "mask"]).default("reject"),
     OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),

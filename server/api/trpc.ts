@@ -6,6 +6,7 @@ import type { SessionUser } from "../auth/options";
 import { AppError } from "../errors";
 import { logger } from "../logger";
 import { requireMembership } from "../messaging/membership";
+import { spendMutation } from "../rate-limit";
 
 export type Context = {
   db: Db;
@@ -52,8 +53,9 @@ export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(errorMapping);
 
-export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+export const protectedProcedure = publicProcedure.use(async ({ ctx, type, next }) => {
   if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+  if (type === "mutation") await spendMutation(ctx.user.id);
   return next({ ctx: { ...ctx, user: ctx.user } });
 });
 

@@ -4,7 +4,7 @@ import { getServerSession } from "next-auth";
 import { authSecret } from "../config/secrets";
 import { getAppDb } from "../db";
 import { logger } from "../logger";
-import { verifyCredentials } from "./accounts";
+import { authThrottle, requestAddress } from "./throttle";
 
 export function authOptions(): NextAuthOptions {
   return {
@@ -18,9 +18,14 @@ export function authOptions(): NextAuthOptions {
           username: { label: "Username", type: "text" },
           password: { label: "Password", type: "password" },
         },
-        async authorize(credentials) {
+        // A throttled attempt throws: next-auth hands the message to the form as `error`.
+        async authorize(credentials, req) {
           if (!credentials?.username || !credentials.password) return null;
-          const user = await verifyCredentials(await getAppDb(), credentials.username, credentials.password);
+          const user = await authThrottle().signIn(await getAppDb(), {
+            username: credentials.username,
+            password: credentials.password,
+            ip: requestAddress(req?.headers),
+          });
           if (!user) {
             logger.info({ domain: "auth" }, "sign-in refused");
             return null;
