@@ -18,13 +18,14 @@ export type Context = {
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
-    return {
-      ...shape,
-      data: {
-        ...shape.data,
-        zodError: error.cause instanceof ZodError ? z.flattenError(error.cause) : null,
-      },
-    };
+    const zodError = error.cause instanceof ZodError ? error.cause : null;
+    const data = { ...shape.data, zodError: zodError ? z.flattenError(zodError) : null };
+    if (error.code !== "BAD_REQUEST" || error.cause instanceof AppError) return { ...shape, data };
+    if (zodError) return { ...shape, message: zodError.issues[0]?.message ?? "The request input is invalid", data };
+    // Anything else is tRPC failing to read the body ("Cannot destructure property 'json'",
+    // "Maximum call stack size exceeded"): internals, not advice.
+    const { stack: _internals, ...rest } = data;
+    return { ...shape, message: "The request input is malformed", data: rest };
   },
 });
 
