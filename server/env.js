@@ -23,6 +23,8 @@ export const env = createEnv({
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     PGLITE_DIR: z.string().min(1).default("./data/pglite"),
     AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    // The public URL; https here makes session cookies Secure and pages send HSTS.
+    NEXTAUTH_URL: z.string().url().optional(),
     PUSHER_APP_ID: z.string().min(1).default("chorus"),
     PUSHER_KEY: z.string().min(1).default("chorus-key"),
     PUSHER_SECRET: z.string().min(16, "must be at least 16 characters").optional(),

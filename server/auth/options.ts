@@ -2,6 +2,7 @@ import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { getServerSession } from "next-auth";
 import { authSecret } from "../config/secrets";
+import { env } from "../env";
 import { getAppDb } from "../db";
 import { logger } from "../logger";
 import { authThrottle, requestAddress } from "./throttle";
@@ -11,6 +12,9 @@ export function authOptions(): NextAuthOptions {
     secret: authSecret(),
     session: { strategy: "jwt", maxAge: 30 * 24 * 60 * 60 },
     pages: { signIn: "/sign-in" },
+    // Secure (and __Secure- named) cookies whenever the public URL is https. Decided
+    // once from NEXTAUTH_URL, not per request: setting and reading must agree on the name.
+    useSecureCookies: env.NEXTAUTH_URL?.startsWith("https://") ?? false,
     providers: [
       CredentialsProvider({
         name: "Username",
