@@ -51,7 +51,9 @@ export function pageContentSecurityPolicy(options: PagePolicyOptions): string {
   const socket = `${realtime.useTLS ? "wss" : "ws"}://${hostSource(realtime.host ?? options.pageHost)}:${realtime.port}`;
   const directives = [
     "default-src 'self'",
-    `script-src 'self' 'nonce-${options.nonce}' 'strict-dynamic'${options.dev ? " 'unsafe-eval'" : ""}`,
+    // Our scripts are same-origin files or carry the nonce. No 'strict-dynamic': Chromium then runs any
+    // inline script a running script inserts, which is exactly what an injected script does.
+    `script-src 'self' 'nonce-${options.nonce}'${options.dev ? " 'unsafe-eval'" : ""}`,
     // React's style={...} attributes are inline styles; a nonce here would switch 'unsafe-inline' off.
     "style-src 'self' 'unsafe-inline'",
     // Avatars are any http(s) URL people give.
