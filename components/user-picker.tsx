@@ -2,6 +2,7 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
+import { MAX_USER_SEARCH_CHARS } from "@/lib/limits";
 import type { AppRouter } from "@/server/api/root";
 import { Avatar } from "./avatar";
 import { describeError } from "./error-message";
@@ -166,7 +167,7 @@ export function UserPicker({
           value={query}
           onChange={(e) => setQuery(e.target.value)}
           onKeyDown={onKeyDown}
-          maxLength={64}
+          maxLength={MAX_USER_SEARCH_CHARS}
           autoFocus={autoFocus}
           data-autofocus={autoFocus || undefined}
           disabled={disabled}

@@ -6,3 +6,4 @@ export const MAX_GROUP_NAME_CHARS = 100;
 export const MAX_ANNOUNCEMENT_CHARS = 2000;
 export const MIN_USERNAME_CHARS = 3;
 export const MAX_USERNAME_CHARS = 32;
+export const MAX_USER_SEARCH_CHARS = 64;

@@ -4,7 +4,6 @@ import { queryRows } from "@/db/client";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
 import type { Db } from "@/db/types";
 import { MAX_ANNOUNCEMENT_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_GROUP_NAME_CHARS } from "@/lib/limits";
-import { createCaller } from "../api/root";
 import { callerFor, createPersona, type Persona } from "../testing/personas";
 
 /** Everything a refused profile, sign-up or group change could have written. */
@@ -69,7 +68,7 @@ describe.each(testDrivers)("one text rule for every field people type (%s)", (dr
     await handle?.close();
   });
 
-  const guest = () => createCaller({ db: handle.db, user: null, ip: "198.51.100.7" });
+  const guest = () => callerFor(handle.db, null);
   const as = (p: Persona) => callerFor(handle.db, p);
   let n = 0;
   const fields: Field[] = [

@@ -1,6 +1,7 @@
 import { and, asc, eq, ilike, ne, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { users } from "@/db/schema";
+import { MAX_USER_SEARCH_CHARS } from "@/lib/limits";
 import type { DbOrTx } from "@/db/types";
 import { displayNameSchema, findPublicUser, type PublicUser } from "../auth/accounts";
 import { AppError } from "../errors";
@@ -30,7 +31,11 @@ export async function updateProfile(
 }
 
 export const searchUsersInput = z.object({
-  query: z.string().trim().min(1, "Type at least one character").max(64),
+  query: z
+    .string()
+    .trim()
+    .min(1, "Type at least one character")
+    .max(MAX_USER_SEARCH_CHARS, `Search for at most ${MAX_USER_SEARCH_CHARS} characters`),
   limit: z.number().int().min(1).max(50).default(20),
 });
 
