@@ -64,6 +64,8 @@ export default defineConfig({
       DATABASE_URL: "",
       PUSHER_HOST: "",
       LOG_LEVEL: "warn",
+      // Every spec signs people up from this one machine: lift the per-address sign-up limit.
+      SIGNUP_RATE_LIMIT: "100000",
       // Short throttles so e2e waits stay brief; production defaults are in server/env.js.
       ...(process.env.E2E_EXTRA_ENV ? JSON.parse(process.env.E2E_EXTRA_ENV) : {}),
     },
