@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { apiSecurityHeaders, baseSecurityHeaders, newNonce, pageContentSecurityPolicy } from "./headers";
+import {
+  apiSecurityHeaders,
+  baseSecurityHeaders,
+  newNonce,
+  pageContentSecurityPolicy,
+  servedOverHttps,
+} from "./headers";
 
 const directives = (policy: string) =>
   Object.fromEntries(
@@ -61,6 +67,13 @@ describe("headers on every answer", () => {
       "X-Frame-Options": "DENY",
       "Permissions-Policy": expect.stringContaining("camera=(), microphone=(), geolocation=()"),
     });
+  });
+
+  it("count as https when the edge proxy says so (x-forwarded-proto, first hop)", () => {
+    expect(servedOverHttps("https")).toBe(true);
+    expect(servedOverHttps(["https, http"])).toBe(true);
+    expect(servedOverHttps("http")).toBe(false);
+    expect(servedOverHttps(undefined)).toBe(false);
   });
 
   it("send Strict-Transport-Security over https only", () => {

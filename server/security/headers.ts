@@ -2,8 +2,9 @@ import { env } from "../env";
 import type { RealtimeClientConfig } from "../realtime/config";
 
 /** Over https (at the edge, or NEXTAUTH_URL says so): HSTS and upgrade-insecure-requests apply. */
-export function servedOverHttps(forwardedProto?: string | null): boolean {
-  const proto = forwardedProto?.split(",")[0]?.trim().toLowerCase();
+export function servedOverHttps(forwardedProto?: string | string[] | null): boolean {
+  const header = Array.isArray(forwardedProto) ? forwardedProto[0] : forwardedProto;
+  const proto = header?.split(",")[0]?.trim().toLowerCase();
   return proto === "https" || Boolean(env.NEXTAUTH_URL?.startsWith("https://"));
 }
 
