@@ -86,6 +86,17 @@ const groupOwner: Record<MatrixPersona, Outcome> = {
   removed: "FORBIDDEN",
 };
 
+// A well-formed id no conversation has: every signed-in caller is told the same.
+const noSuchConversation = "00000000-0000-4000-8000-000000000000";
+const unknownToAll: Record<MatrixPersona, Outcome> = {
+  anonymous: "UNAUTHORIZED",
+  outsider: "NOT_FOUND",
+  member: "NOT_FOUND",
+  admin: "NOT_FOUND",
+  owner: "NOT_FOUND",
+  removed: "NOT_FOUND",
+};
+
 let unique = 0;
 const fresh = (prefix: string) => `${prefix}${Date.now().toString(36)}${(unique++).toString(36)}`;
 
@@ -110,7 +121,10 @@ export const authzMatrix: Record<string, MatrixRow> = {
   "conversation.get": {
     input: (w) => ({ conversationId: w.groupId }),
     expect: groupMembers,
-    variants: { "the DM": { input: (w) => ({ conversationId: w.dmId }), expect: dmMembers } },
+    variants: {
+      "the DM": { input: (w) => ({ conversationId: w.dmId }), expect: dmMembers },
+      "no such conversation": { input: () => ({ conversationId: noSuchConversation }), expect: unknownToAll },
+    },
   },
   "conversation.openDm": {
     input: (w, me) => ({ userId: me?.id === w.erin.id ? w.frank.id : w.erin.id }),
@@ -128,6 +142,10 @@ export const authzMatrix: Record<string, MatrixRow> = {
     expect: groupMembers,
     variants: {
       "the DM": { input: (w) => ({ conversationId: w.dmId, clientMsgId: fresh("m"), body: "Hi" }), expect: dmMembers },
+      "no such conversation": {
+        input: () => ({ conversationId: noSuchConversation, clientMsgId: fresh("m"), body: "Hi" }),
+        expect: unknownToAll,
+      },
     },
   },
   // A removed member still reads what was said while they belonged.
@@ -166,6 +184,17 @@ export const authzMatrix: Record<string, MatrixRow> = {
   "group.update": {
     input: (w) => ({ conversationId: w.groupId, name: "Launch team (renamed)", announcement: "Ship it" }),
     expect: groupManagers,
+    variants: {
+      // Alice and bob are the DM's two members, but a DM has no group info to edit.
+      "the DM": {
+        input: (w) => ({ conversationId: w.dmId, name: "Renamed DM" }),
+        expect: { ...dmMembers, admin: "BAD_REQUEST", owner: "BAD_REQUEST" },
+      },
+      "no such conversation": {
+        input: () => ({ conversationId: noSuchConversation, name: "X" }),
+        expect: unknownToAll,
+      },
+    },
   },
   "group.addMembers": { input: (w) => ({ conversationId: w.groupId, userIds: [w.erin.id] }), expect: groupManagers },
   "group.removeMember": {
