@@ -49,6 +49,19 @@ describe.each(testDrivers)("sign-in and sign-up throttling (%s)", (driver) => {
     });
   });
 
+  it("50 guesses for carol at once: 10 get their password checked, 40 are refused", async () => {
+    const throttle = createAuthThrottle(limits, null);
+    const answers = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) =>
+        throttle.signIn(handle.db, { username: carol.username, password: `burst-${i}` }),
+      ),
+    );
+    expect(answers.filter((a) => a.status === "fulfilled" && a.value === null)).toHaveLength(10);
+    const refused = answers.filter((a) => a.status === "rejected");
+    expect(refused).toHaveLength(40);
+    expect(refused[0]).toMatchObject({ reason: { code: "TOO_MANY_REQUESTS" } });
+  });
+
   it("a successful sign-in forgives bob's earlier typos", async () => {
     const throttle = createAuthThrottle(limits, null);
     const tryAs = (password: string) => throttle.signIn(handle.db, { username: bob.username, password });

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { RateLimiterAbstract } from "rate-limiter-flexible";
+import type { RateLimiterAbstract, RateLimiterRes } from "rate-limiter-flexible";
 import type { DbOrTx } from "@/db/types";
 import { env } from "../env";
 import { AppError } from "../errors";
@@ -45,10 +45,10 @@ export type AuthThrottle = {
 };
 
 /**
- * Only failures count against sign-in, so people who type their password
- * right are never slowed. An unknown address (no proxy header) has no
- * per-address limit: pooling them would let one client lock out everyone
- * behind it; the per-username limit still applies.
+ * A successful sign-in gives its points back, so only failures add up and
+ * people who type their password right are never slowed. An unknown address
+ * (no proxy header) has no per-address limit: pooling them would let one
+ * client lock out everyone behind it; the per-username limit still applies.
  */
 export function createAuthThrottle(limits: ThrottleLimits, redis?: Redis | null, prefix = ""): AuthThrottle {
   const make = (keyPrefix: string, points: number, durationSeconds: number) =>
@@ -57,28 +57,31 @@ export function createAuthThrottle(limits: ThrottleLimits, redis?: Redis | null,
   const byAddress = make("signin:ip", limits.failuresPerAddress, limits.windowSeconds);
   const signUps = make("signup:ip", limits.signUpsPerAddress, limits.signUpWindowSeconds);
 
-  async function lockedFor(limiter: RateLimiterAbstract, key: string): Promise<number> {
-    const state = await limiter.get(key);
-    return state && state.remainingPoints <= 0 ? retryAfterSeconds(state) : 0;
-  }
-
-  // The failure that spends the last point starts the lockout, whatever is left of the window.
-  async function failed(limiter: RateLimiterAbstract, key: string): Promise<void> {
-    const state = await spend(limiter, key);
+  // The attempt that spends the last point starts the lockout, whatever is left of the window.
+  async function lockIfSpent(limiter: RateLimiterAbstract, key: string, state: RateLimiterRes): Promise<void> {
     if (state.remainingPoints <= 0) await limiter.block(key, limits.lockoutSeconds);
   }
 
   return {
+    // Each attempt spends its point before the password is checked, so a burst
+    // of parallel guesses cannot all slip past a check made before any failed.
     async signIn(db, { username, password, ip }) {
       const user = usernameKey(username);
-      const wait = Math.max(await lockedFor(byUsername, user), ip ? await lockedFor(byAddress, ip) : 0);
-      if (wait > 0) throw tooManyAttempts(wait);
+      const [forUser, forAddress] = await Promise.all([spend(byUsername, user), ip ? spend(byAddress, ip) : null]);
+      const refusals = [
+        forUser.consumedPoints > limits.failuresPerUsername ? forUser : null,
+        forAddress && forAddress.consumedPoints > limits.failuresPerAddress ? forAddress : null,
+      ].filter((r) => r !== null);
+      if (refusals.length > 0) throw tooManyAttempts(Math.max(...refusals.map(retryAfterSeconds)));
       const found = await verifyCredentials(db, username, password);
       if (found) {
-        await byUsername.delete(user);
+        await Promise.all([byUsername.delete(user), ip ? byAddress.reward(ip, 1) : null]);
         return found;
       }
-      await Promise.all([failed(byUsername, user), ip ? failed(byAddress, ip) : null]);
+      await Promise.all([
+        lockIfSpent(byUsername, user, forUser),
+        ip && forAddress ? lockIfSpent(byAddress, ip, forAddress) : null,
+      ]);
       return null;
     },
     async signUp(ip) {
