@@ -7,7 +7,14 @@ import type { Persona } from "../testing/personas";
 import { useTestPublisher } from "../testing/read-state";
 import { createRecordingPublisher } from "../testing/recording-publisher";
 import { seedWorld, type World } from "../testing/world";
-import { authzMatrix, type MatrixPersona, matrixPersonas, type Outcome, personaOf } from "./authz-matrix";
+import {
+  authzMatrix,
+  conversationsOutside,
+  type MatrixPersona,
+  matrixPersonas,
+  type Outcome,
+  personaOf,
+} from "./authz-matrix";
 import { appRouter, createCaller } from "./root";
 
 const publisher = createRecordingPublisher();
@@ -24,10 +31,9 @@ function procedureOf(caller: ReturnType<typeof createCaller>, path: string): (in
   return target as (input: unknown) => Promise<unknown>;
 }
 
-async function outcomeOf(call: Promise<unknown>): Promise<{ outcome: Outcome; message?: string }> {
+async function outcomeOf(call: Promise<unknown>): Promise<{ outcome: Outcome; message?: string; result?: unknown }> {
   try {
-    await call;
-    return { outcome: "allowed" };
+    return { outcome: "allowed", result: await call };
   } catch (error) {
     if (error instanceof TRPCError) return { outcome: error.code, message: error.message };
     throw error;
@@ -98,7 +104,15 @@ describe.each(testDrivers)("who may call what (%s)", (driver) => {
     const before = await footprint(db);
     const result = await outcomeOf(procedureOf(callerAs(db, caller), path)(input(world, caller)));
     expect(result.outcome, `${path} as ${persona}: ${result.message ?? "allowed"}`).toBe(outcome);
-    if (result.outcome !== "allowed") {
+    if (result.outcome === "allowed") {
+      // An outsider is not told about a conversation they were never in, not even its id.
+      const answer = JSON.stringify(result.result) ?? "";
+      for (const id of conversationsOutside(world, persona)) {
+        expect(answer.includes(id), `${path} as ${persona} names conversation ${id}: ${answer.slice(0, 300)}`).toBe(
+          false,
+        );
+      }
+    } else {
       const after = await footprint(db);
       expect(rowCounts(after), "a refused call changed row counts").toEqual(rowCounts(before));
       expect(after, "a refused call changed stored rows").toEqual(before);

@@ -40,6 +40,21 @@ export function personaOf(w: World, persona: MatrixPersona): Persona | null {
   }
 }
 
+/** Conversations the persona never belonged to: an allowed answer must not name them. */
+export function conversationsOutside(w: World, persona: MatrixPersona): string[] {
+  switch (persona) {
+    case "anonymous":
+    case "outsider":
+      return [w.groupId, w.dmId];
+    case "member":
+    case "removed":
+      return [w.dmId];
+    case "admin":
+    case "owner":
+      return [];
+  }
+}
+
 const anyoneSignedIn: Record<MatrixPersona, Outcome> = {
   anonymous: "UNAUTHORIZED",
   outsider: "allowed",
