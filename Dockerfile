@@ -1,4 +1,4 @@
-# Chorus app image: Next.js + the outbox publisher; Postgres and Soketi run beside it (docker-compose.yml).
+# Chorus app image: Next.js, the API and the outbox publisher in one process; Postgres and Soketi run beside it (docker-compose.yml).
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NEXT_TELEMETRY_DISABLED=1
@@ -8,5 +8,5 @@ COPY . .
 RUN npm run build
 ENV NODE_ENV=production PORT=3000
 EXPOSE 3000
-# Signals reach the start script directly, which stops Next.js gracefully.
-CMD ["node", "--import", "tsx", "scripts/start.ts"]
+# One Node process serves everything; SIGTERM reaches it directly and it stops gracefully.
+CMD ["node", "scripts/start.mjs"]

@@ -46,8 +46,8 @@ export default defineConfig({
   },
   projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], launchOptions } }],
   webServer: {
-    // A fresh database per run; `scripts/start.ts` builds first when sources changed.
-    command: `node -e "require('fs').rmSync('${dataDir}',{recursive:true,force:true})" && npx tsx scripts/start.ts`,
+    // A fresh database per run; `scripts/start.mjs` builds first when sources changed.
+    command: `node -e "require('fs').rmSync('${dataDir}',{recursive:true,force:true})" && node scripts/start.mjs`,
     url: `${baseURL}/api/health`,
     timeout: 300_000,
     reuseExistingServer: !process.env.CI,

@@ -13,13 +13,18 @@ import { BENCH_PASSWORD, CallError, procedurePaths, type Session, type Target } 
 export async function startInProcessTarget(driver: DriverName): Promise<Target> {
   const handle = await createTestDb(driver);
   const realtime = await startTestSoketi();
-  // Domain code publishes through getPublisher(): point it at this Soketi.
+  // The receipts notifier publishes through the process publisher: point it at this Soketi too.
   (globalThis as unknown as { chorusPublisher?: Publisher }).chorusPublisher = realtime.publisher;
   const paths = await procedurePaths();
   const db = handle.db;
 
   const sessionOf = async (user: SeedUser): Promise<Session> => {
-    const caller = createCaller({ db, user: { id: user.id, name: user.username }, ip: "127.0.0.1" });
+    const caller = createCaller({
+      db,
+      user: { id: user.id, name: user.username },
+      ip: "127.0.0.1",
+      publisher: realtime.publisher,
+    });
     return {
       user,
       async call<T>(_kind: "query" | "mutation", path: string, input?: unknown): Promise<T> {

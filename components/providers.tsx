@@ -5,6 +5,7 @@ import { type ReactNode, useState } from "react";
 import superjson from "superjson";
 import type { AppRouter } from "@/server/api/root";
 import type { RealtimeClientConfig } from "@/server/realtime/config";
+import { MAX_TRPC_BATCH } from "@/lib/limits";
 import { RealtimeProvider } from "./realtime";
 import { TRPCProvider } from "./trpc";
 
@@ -25,7 +26,7 @@ export function Providers({ children, realtime }: { children: ReactNode; realtim
           enabled: (op) =>
             op.direction === "down" && op.result instanceof Error && process.env.NODE_ENV === "development",
         }),
-        httpBatchLink({ url: "/api/trpc", transformer: superjson }),
+        httpBatchLink({ url: "/api/trpc", transformer: superjson, maxItems: MAX_TRPC_BATCH }),
       ],
     }),
   );

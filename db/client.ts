@@ -38,13 +38,21 @@ export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
   const dir = options.pgliteDir ?? "./data/pglite";
+  // Postgres's default 128 MB of shared buffers is most of an idle embedded
+  // server's memory; a laptop-sized chat database is served as well by 16 MB.
+  const pgliteOptions = {
+    startParams: [
+      ...PGlite.defaultStartParams,
+      ...["-c", "shared_buffers=16MB", "-c", "work_mem=2MB", "-c", "maintenance_work_mem=16MB"],
+    ],
+  };
   let client: InstanceType<typeof PGlite>;
   if (dir.startsWith("memory://")) {
-    client = new PGlite(dir);
+    client = new PGlite(dir, pgliteOptions);
   } else {
     const abs = path.resolve(dir);
     mkdirSync(abs, { recursive: true });
-    client = new PGlite(abs);
+    client = new PGlite(abs, pgliteOptions);
   }
   await client.waitReady;
   const db = drizzle(client, { schema }) as unknown as Db;

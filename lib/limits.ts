@@ -7,3 +7,5 @@ export const MAX_ANNOUNCEMENT_CHARS = 2000;
 export const MIN_USERNAME_CHARS = 3;
 export const MAX_USERNAME_CHARS = 32;
 export const MAX_USER_SEARCH_CHARS = 64;
+/** Calls in one tRPC batch: the browser's batch link sends no more, the API runs no more. */
+export const MAX_TRPC_BATCH = 20;

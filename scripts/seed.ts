@@ -7,6 +7,7 @@ import { migrate } from "../db/migrate";
 import { users } from "../db/schema";
 import type { Db } from "../db/types";
 import { createCaller } from "../server/api/root";
+import type { Publisher } from "../server/realtime/publisher";
 import { env } from "../server/env.js";
 
 export const DEMO_PASSWORD = "chorus-demo";
@@ -21,7 +22,15 @@ const people = [
 
 type Name = (typeof people)[number]["username"];
 
-export async function seed(db: Db): Promise<{ created: boolean }> {
+// Nobody is connected while the demo is seeded: its events are recorded and not sent.
+const nobodyListening: Publisher = {
+  publish: async () => {},
+  authorizeChannel: () => {
+    throw new Error("the seed authorizes no channels");
+  },
+};
+
+export async function seed(db: Db, publisher: Publisher = nobodyListening): Promise<{ created: boolean }> {
   const [existing] = await db
     .select({ id: users.id })
     .from(users)
@@ -30,10 +39,13 @@ export async function seed(db: Db): Promise<{ created: boolean }> {
 
   const ids = {} as Record<Name, string>;
   for (const person of people) {
-    const user = await createCaller({ db, user: null }).auth.register({ ...person, password: DEMO_PASSWORD });
+    const user = await createCaller({ db, user: null, publisher }).auth.register({
+      ...person,
+      password: DEMO_PASSWORD,
+    });
     ids[person.username] = user.id;
   }
-  const as = (name: Name) => createCaller({ db, user: { id: ids[name], name } });
+  const as = (name: Name) => createCaller({ db, user: { id: ids[name], name }, publisher });
   let sent = 0;
   const say = (name: Name, conversationId: string, body: string) => {
     sent += 1;

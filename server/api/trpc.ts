@@ -3,6 +3,7 @@ import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Db } from "@/db/types";
 import type { SessionUser } from "../auth/options";
+import type { Publisher } from "../realtime/publisher";
 import { AppError } from "../errors";
 import { logger } from "../logger";
 import { requireMembership } from "../messaging/membership";
@@ -13,6 +14,8 @@ export type Context = {
   user: SessionUser | null;
   /** Client address, for rate limits. */
   ip?: string;
+  /** Where changes are announced after commit (tests and the bench pass their own). */
+  publisher: Publisher;
 };
 
 const t = initTRPC.context<Context>().create({

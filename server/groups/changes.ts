@@ -5,7 +5,7 @@ import type { Tx } from "@/db/types";
 import { AppError } from "../errors";
 import { appendMessage } from "../messaging/append";
 import { userChannel } from "../realtime/channels";
-import { enqueueEvent } from "../realtime/outbox";
+import { enqueueEvent } from "../realtime/announce";
 
 export type SystemMessageType =
   | "group_created"
@@ -82,10 +82,9 @@ export type GroupChange = {
  * version and its member count, raises sync_version of every current member
  * and of the former members named (one set-based UPDATE: group changes are
  * the one place per-member writes are allowed), writes the system message
- * and one `sync` hint to all their user channels. Returns outbox ids to
- * publish after commit.
+ * and one `sync` hint to all their user channels, announced after commit.
  */
-export async function recordGroupChange(tx: Tx, change: GroupChange): Promise<number[]> {
+export async function recordGroupChange(tx: Tx, change: GroupChange): Promise<void> {
   const { group, version } = change;
   await tx
     .update(conversations)
@@ -104,27 +103,24 @@ export async function recordGroupChange(tx: Tx, change: GroupChange): Promise<nu
         returning id`,
   );
 
-  const outboxIds: number[] = [];
   for (const note of change.notes) {
-    const { outboxId } = await appendMessage(tx, {
+    await appendMessage(tx, {
       conversationId: group.id,
       senderId: change.actorId,
       kind: "system",
       body: note.body,
       meta: { ...note.meta, actorId: change.actorId, version },
     });
-    outboxIds.push(outboxId);
   }
   // One outbox row for all affected users: the publisher splits it into
   // triggers of 100 channels, and a retry re-sends the whole hint, which is
   // harmless because clients only call sync.since with their own version.
-  const syncId = await enqueueEvent(
+  await enqueueEvent(
     tx,
     affected.map((row) => userChannel(row.id)),
     "sync",
     { version },
   );
-  return [...outboxIds, syncId];
 }
 
 /** Display names for system message text, in the order asked. */

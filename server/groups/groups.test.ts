@@ -7,6 +7,7 @@ import type { Db } from "@/db/types";
 import { callerFor, createPersona, type Persona } from "../testing/personas";
 import { createGroup } from "./info";
 import { addMembers } from "./membership";
+import { recordingPublisher } from "../testing/publisher";
 
 /** Everything a group change could write: nothing of it may move when a change is refused. */
 async function footprint(db: Db) {
@@ -336,7 +337,7 @@ describe.each(testDrivers)("groups (%s)", (driver) => {
   });
 
   it("the member limit is a clear error on create and on add, and nothing is written", async () => {
-    const limits = { memberLimit: 3, publisher: undefined };
+    const limits = { memberLimit: 3, publisher: recordingPublisher() };
     const before = await footprint(db);
     await expect(
       createGroup(db, alice.id, { name: "Too big", memberIds: [bob.id, carol.id, dave.id] }, limits),

@@ -4,8 +4,7 @@ import type { Db, DbOrTx, Tx } from "@/db/types";
 import { AppError } from "../errors";
 import { requireMembership } from "../messaging/membership";
 import { userChannel } from "../realtime/channels";
-import { enqueueEvent, publishOutboxRows } from "../realtime/outbox";
-import { getPublisher } from "../realtime/publisher";
+import { commitAndAnnounce, enqueueEvent } from "../realtime/announce";
 import {
   displayNames,
   type GroupChange,
@@ -49,17 +48,6 @@ export const toGroupInfo = (row: Conversation): GroupInfo => ({
   version: row.version,
 });
 
-/** Runs a group change in one transaction and publishes its outbox rows after commit. */
-export async function commitGroupChange<T>(
-  db: Db,
-  deps: GroupDeps,
-  change: (tx: Tx) => Promise<{ result: T; outboxIds: number[] }>,
-): Promise<T> {
-  const { result, outboxIds } = await db.transaction(change);
-  await publishOutboxRows(db, deps.publisher ?? getPublisher(), outboxIds);
-  return result;
-}
-
 /** Group info and the caller's role; members only. */
 export async function getGroup(db: DbOrTx, userId: string, conversationId: string) {
   const { conversation, member } = await requireMembership(db, conversationId, userId);
@@ -92,13 +80,13 @@ export async function createGroup(
   db: Db,
   creatorId: string,
   rawInput: CreateGroupInput,
-  deps: GroupDeps = {},
+  deps: GroupDeps,
 ): Promise<CreatedGroup> {
   const input = createGroupInput.parse(rawInput);
   const memberIds = [...new Set(input.memberIds)].filter((id) => id !== creatorId);
   requireRoom(1, memberIds.length, memberLimit(deps));
 
-  return commitGroupChange(db, deps, async (tx) => {
+  return commitAndAnnounce(db, deps.publisher, async (tx) => {
     await requireExistingUsers(tx, memberIds);
     const [created] = await tx
       .insert(conversations)
@@ -116,7 +104,7 @@ export async function createGroup(
       select ${created.id}, u.id, case when u.id = ${creatorId} then 'owner' else 'member' end, 0, 0, 0, ${version}
       from unnest(${uuidArray([creatorId, ...memberIds])}) as u(id)`);
     const [creatorName] = await displayNames(tx, [creatorId]);
-    const outboxIds = await recordGroupChange(tx, {
+    await recordGroupChange(tx, {
       group: created,
       version,
       actorId: creatorId,
@@ -133,11 +121,11 @@ export async function createGroup(
       ],
     });
     // Every device of every member, the creator's included, lists the new group at once.
-    const listedId = await enqueueEvent(tx, [creatorId, ...memberIds].map(userChannel), "conversation.new", {
+    await enqueueEvent(tx, [creatorId, ...memberIds].map(userChannel), "conversation.new", {
       conversationId: created.id,
     });
     const [group] = await tx.select().from(conversations).where(eq(conversations.id, created.id));
-    return { result: { ...toGroupInfo(group), conversationId: created.id }, outboxIds: [...outboxIds, listedId] };
+    return { ...toGroupInfo(group), conversationId: created.id };
   });
 }
 
@@ -149,9 +137,9 @@ export async function updateGroup(
   db: Db,
   actorId: string,
   input: UpdateGroupInput,
-  deps: GroupDeps = {},
+  deps: GroupDeps,
 ): Promise<{ version: number; group: GroupInfo }> {
-  return commitGroupChange(db, deps, async (tx) => {
+  return commitAndAnnounce(db, deps.publisher, async (tx) => {
     const { group, actor } = await lockGroupForChange(tx, input.conversationId, actorId);
     requireManager(actor.role, "change the group info");
     const [actorName] = await displayNames(tx, [actorId]);
@@ -180,11 +168,11 @@ export async function updateGroup(
         meta: { type: "announcement_changed" },
       });
     }
-    if (notes.length === 0) return { result: { version: group.version, group: toGroupInfo(group) }, outboxIds: [] };
+    if (notes.length === 0) return { version: group.version, group: toGroupInfo(group) };
 
     const version = await nextGroupVersion(tx, group.id, []);
-    const outboxIds = await recordGroupChange(tx, { group, version, actorId, notes, info });
+    await recordGroupChange(tx, { group, version, actorId, notes, info });
     const [updated] = await tx.select().from(conversations).where(eq(conversations.id, group.id));
-    return { result: { version, group: toGroupInfo(updated) }, outboxIds };
+    return { version, group: toGroupInfo(updated) };
   });
 }

@@ -4,7 +4,7 @@ import { type Member, members } from "@/db/schema";
 import type { Db, Tx } from "@/db/types";
 import { AppError } from "../errors";
 import { userChannel } from "../realtime/channels";
-import { enqueueEvent } from "../realtime/outbox";
+import { commitAndAnnounce, enqueueEvent } from "../realtime/announce";
 import {
   displayNames,
   listOfNames,
@@ -15,7 +15,7 @@ import {
   type SystemNote,
   uuidArray,
 } from "./changes";
-import { commitGroupChange, requireExistingUsers } from "./info";
+import { requireExistingUsers } from "./info";
 import {
   type AddMembersInput,
   type GroupDeps,
@@ -46,9 +46,9 @@ export async function addMembers(
   db: Db,
   actorId: string,
   input: AddMembersInput,
-  deps: GroupDeps = {},
+  deps: GroupDeps,
 ): Promise<{ version: number; added: number }> {
-  return commitGroupChange(db, deps, async (tx) => {
+  return commitAndAnnounce(db, deps.publisher, async (tx) => {
     const { group, actor } = await lockGroupForChange(tx, input.conversationId, actorId);
     requireManager(actor.role, "add members");
     const ids = [...new Set(input.userIds)].filter((id) => id !== actorId);
@@ -60,7 +60,7 @@ export async function addMembers(
     );
     const present = new Set(already.map((r) => r.user_id));
     const newIds = ids.filter((id) => !present.has(id));
-    if (newIds.length === 0) return { result: { version: group.version, added: 0 }, outboxIds: [] };
+    if (newIds.length === 0) return { version: group.version, added: 0 };
     requireRoom(group.memberCount, newIds.length, memberLimit(deps));
 
     const version = await nextGroupVersion(tx, group.id, newIds);
@@ -73,7 +73,7 @@ export async function addMembers(
         delivered_seq = excluded.delivered_seq, version = excluded.version, joined_at = now(),
         left_at = null, left_seq = null`);
     const [actorName, ...names] = await displayNames(tx, [actorId, ...newIds.slice(0, 3)]);
-    const outboxIds = await recordGroupChange(tx, {
+    await recordGroupChange(tx, {
       group,
       version,
       actorId,
@@ -85,8 +85,8 @@ export async function addMembers(
       ],
     });
     // The conversation list of each new member gains this group.
-    const joinedId = await enqueueEvent(tx, newIds.map(userChannel), "conversation.new", { conversationId: group.id });
-    return { result: { version, added: newIds.length }, outboxIds: [...outboxIds, joinedId] };
+    await enqueueEvent(tx, newIds.map(userChannel), "conversation.new", { conversationId: group.id });
+    return { version, added: newIds.length };
   });
 }
 
@@ -99,9 +99,9 @@ export async function removeMember(
   db: Db,
   actorId: string,
   input: RemoveMemberInput,
-  deps: GroupDeps = {},
+  deps: GroupDeps,
 ): Promise<{ version: number }> {
-  return commitGroupChange(db, deps, async (tx) => {
+  return commitAndAnnounce(db, deps.publisher, async (tx) => {
     const { group, actor } = await lockGroupForChange(tx, input.conversationId, actorId);
     if (input.userId === actorId) throw new AppError("BAD_REQUEST", "To leave the group, use leave");
     requireManager(actor.role, "remove members");
@@ -118,14 +118,14 @@ export async function removeMember(
       .set({ leftAt: sql`now()`, leftSeq: group.lastSeq + 1, version })
       .where(and(eq(members.conversationId, group.id), eq(members.userId, target.userId)));
     const [actorName, targetName] = await displayNames(tx, [actorId, target.userId]);
-    const outboxIds = await recordGroupChange(tx, {
+    await recordGroupChange(tx, {
       group,
       version,
       actorId,
       formerMemberIds: [target.userId],
       notes: [{ body: `${actorName} removed ${targetName}`, meta: { type: "member_removed", userId: target.userId } }],
     });
-    return { result: { version }, outboxIds };
+    return { version };
   });
 }
 
@@ -137,9 +137,9 @@ export async function leaveGroup(
   db: Db,
   actorId: string,
   input: LeaveGroupInput,
-  deps: GroupDeps = {},
+  deps: GroupDeps,
 ): Promise<{ version: number; archived: boolean; newOwnerId: string | null }> {
-  return commitGroupChange(db, deps, async (tx) => {
+  return commitAndAnnounce(db, deps.publisher, async (tx) => {
     const { group, actor } = await lockGroupForChange(tx, input.conversationId, actorId);
     const [successor] = await tx
       .select({ userId: members.userId })
@@ -169,7 +169,7 @@ export async function leaveGroup(
         meta: { type: "role_changed", userId: newOwnerId, role: "owner" },
       });
     }
-    const outboxIds = await recordGroupChange(tx, {
+    await recordGroupChange(tx, {
       group,
       version,
       actorId,
@@ -177,7 +177,7 @@ export async function leaveGroup(
       notes,
       info: archived ? { archivedAt: new Date() } : undefined,
     });
-    return { result: { version, archived, newOwnerId }, outboxIds };
+    return { version, archived, newOwnerId };
   });
 }
 
@@ -190,9 +190,9 @@ export async function setRole(
   db: Db,
   actorId: string,
   input: SetRoleInput,
-  deps: GroupDeps = {},
+  deps: GroupDeps,
 ): Promise<{ version: number }> {
-  return commitGroupChange(db, deps, async (tx) => {
+  return commitAndAnnounce(db, deps.publisher, async (tx) => {
     const { group, actor } = await lockGroupForChange(tx, input.conversationId, actorId);
     const self = input.userId === actorId;
     if (self && actor.role === "owner") {
@@ -201,7 +201,7 @@ export async function setRole(
     const stepsDown = self && actor.role === "admin" && input.role === "member";
     if (!stepsDown && actor.role !== "owner") throw new AppError("FORBIDDEN", "Only the owner can change roles");
     const target = self ? actor : await currentMember(tx, group.id, input.userId);
-    if (target.role === input.role) return { result: { version: group.version }, outboxIds: [] };
+    if (target.role === input.role) return { version: group.version };
 
     const version = await nextGroupVersion(tx, group.id, []);
     await tx
@@ -223,12 +223,12 @@ export async function setRole(
           : stepsDown
             ? `${actorName} is no longer an admin`
             : `${actorName} removed ${targetName} as admin`;
-    const outboxIds = await recordGroupChange(tx, {
+    await recordGroupChange(tx, {
       group,
       version,
       actorId,
       notes: [{ body, meta: { type: "role_changed", userId: target.userId, role: input.role } }],
     });
-    return { result: { version }, outboxIds };
+    return { version };
   });
 }

@@ -75,7 +75,7 @@ export type SetRoleInput = z.infer<typeof setRoleInput>;
 export type ListMembersInput = z.input<typeof listMembersInput>;
 
 export type GroupDeps = {
-  publisher?: Publisher;
+  publisher: Publisher;
   /** Overrides GROUP_MEMBER_LIMIT (tests). */
   memberLimit?: number;
 };

@@ -4,7 +4,7 @@ import type { DbOrTx } from "@/db/types";
 import { AppError } from "../errors";
 import { conversationChannel } from "../realtime/channels";
 import type { WireMessage } from "../realtime/events";
-import { enqueueEvent } from "../realtime/outbox";
+import { enqueueEvent } from "../realtime/announce";
 import { nextMessageId } from "./snowflake";
 
 export type AppendInput = {
@@ -22,6 +22,10 @@ export type AppendResult = { message: WireMessage; outboxId: number };
 
 const PREVIEW_CHARS = 140;
 
+/** The conversation list's one-line preview of a body. */
+export const previewOf = (body: string) =>
+  body.length > PREVIEW_CHARS ? `${body.slice(0, PREVIEW_CHARS - 1)}…` : body;
+
 /**
  * Appends one message to a conversation inside the caller's transaction:
  * the conversation row is bumped first (its row lock serializes concurrent
@@ -30,7 +34,7 @@ const PREVIEW_CHARS = 140;
  * group size (DESIGN invariant 1); publish the outbox row after commit.
  */
 export async function appendMessage(tx: DbOrTx, input: AppendInput): Promise<AppendResult> {
-  const preview = input.body.length > PREVIEW_CHARS ? `${input.body.slice(0, PREVIEW_CHARS - 1)}…` : input.body;
+  const preview = previewOf(input.body);
   const [bumped] = await tx
     .update(conversations)
     .set({

@@ -5,8 +5,8 @@ import { conversations, members, users } from "@/db/schema";
 import type { Db } from "@/db/types";
 import { AppError } from "../errors";
 import { userChannel } from "../realtime/channels";
-import { enqueueEvent, publishOutboxRows } from "../realtime/outbox";
-import { getPublisher, type Publisher } from "../realtime/publisher";
+import { commitAndAnnounce, enqueueEvent } from "../realtime/announce";
+import type { Publisher } from "../realtime/publisher";
 
 export const openDmInput = z.object({ userId: z.uuid("userId must be a UUID") });
 
@@ -24,7 +24,7 @@ export async function openDm(
   db: Db,
   userId: string,
   peerId: string,
-  deps: { publisher?: Publisher } = {},
+  deps: { publisher: Publisher },
 ): Promise<OpenedDm> {
   if (peerId === userId) throw new AppError("BAD_REQUEST", "You cannot open a direct conversation with yourself");
   const dmKey = dmKeyFor(userId, peerId);
@@ -35,7 +35,7 @@ export async function openDm(
   const [peer] = await db.select({ id: users.id }).from(users).where(eq(users.id, peerId));
   if (!peer) throw new AppError("NOT_FOUND", "User not found");
 
-  const created = await db.transaction(async (tx) => {
+  const created = await commitAndAnnounce(db, deps.publisher, async (tx) => {
     // DMs carry membership versions like groups, so sync sees them (DESIGN invariant 6).
     const [stamp] = await queryRows<{ v: string }>(tx, sql`select nextval('chorus_version_seq') as v`);
     const version = Number(stamp.v);
@@ -54,10 +54,10 @@ export async function openDm(
       .set({ syncVersion: sql`greatest(${users.syncVersion}, ${version})` })
       .where(inArray(users.id, [userId, peerId]));
     // Both users' channels: the peer's list shows it, and so do the opener's other devices.
-    const outboxId = await enqueueEvent(tx, [userChannel(peerId), userChannel(userId)], "conversation.new", {
+    await enqueueEvent(tx, [userChannel(peerId), userChannel(userId)], "conversation.new", {
       conversationId: row.id,
     });
-    return { conversationId: row.id, outboxId };
+    return { conversationId: row.id };
   });
 
   if (!created) {
@@ -65,7 +65,6 @@ export async function openDm(
     if (!winner) throw new Error(`DM ${dmKey} conflicted but cannot be found`);
     return { conversationId: winner, created: false };
   }
-  await publishOutboxRows(db, deps.publisher ?? getPublisher(), [created.outboxId]);
   return { conversationId: created.conversationId, created: true };
 }
 

@@ -1,7 +1,3 @@
-import { and, eq, inArray, isNull, ne, sql } from "drizzle-orm";
-import { members, mentions, users } from "@/db/schema";
-import type { DbOrTx } from "@/db/types";
-
 /** Words that mention everyone: one flag on the message, never a row per member. */
 const EVERYONE = new Set(["all", "here", "everyone"]);
 
@@ -30,44 +26,4 @@ export function parseMentions(body: string): ParsedMentions {
     }
   }
   return { all, usernames: [...usernames] };
-}
-
-export type ResolvedMentions = { mentionsAll: boolean; userIds: string[] };
-
-/**
- * Resolves the mentions of a body to current members of the conversation.
- * Unknown usernames, non-members, members who left and the sender themselves are ignored.
- */
-export async function resolveMentions(
-  tx: DbOrTx,
-  conversationId: string,
-  body: string,
-  senderId?: string | null,
-): Promise<ResolvedMentions> {
-  const parsed = parseMentions(body);
-  if (parsed.usernames.length === 0) return { mentionsAll: parsed.all, userIds: [] };
-  const rows = await tx
-    .select({ id: users.id })
-    .from(users)
-    .innerJoin(members, and(eq(members.userId, users.id), eq(members.conversationId, conversationId)))
-    .where(
-      and(
-        inArray(sql`lower(${users.username})`, parsed.usernames),
-        isNull(members.leftAt),
-        senderId ? ne(users.id, senderId) : undefined,
-      ),
-    );
-  return { mentionsAll: parsed.all, userIds: rows.map((r) => r.id) };
-}
-
-/** One row per explicitly mentioned member of the message at `seq`. */
-export async function recordMentions(
-  tx: DbOrTx,
-  input: { conversationId: string; seq: number; userIds: string[] },
-): Promise<void> {
-  if (input.userIds.length === 0) return;
-  await tx
-    .insert(mentions)
-    .values(input.userIds.map((userId) => ({ userId, conversationId: input.conversationId, seq: input.seq })))
-    .onConflictDoNothing();
 }

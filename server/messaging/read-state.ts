@@ -4,16 +4,16 @@ import { queryRows } from "@/db/client";
 import type { Db, DbOrTx } from "@/db/types";
 import { AppError } from "../errors";
 import { userChannel } from "../realtime/channels";
-import { enqueueEvent, publishOutboxRows } from "../realtime/outbox";
-import { getPublisher, type Publisher } from "../realtime/publisher";
+import { announce, REQUEST_LEASE_SECONDS } from "../realtime/announce";
+import type { Publisher } from "../realtime/publisher";
 import { requireMembership } from "./membership";
 import { getReceiptsNotifier, type ReceiptsNotifier } from "./receipts-notifier";
 
-export type ReadStateDeps = { publisher?: Publisher; notifier?: ReceiptsNotifier };
+export type ReadStateDeps = { publisher: Publisher; notifier?: ReceiptsNotifier };
 
 const seqSchema = z.number().int("seq must be a whole number").min(0, "seq must be 0 or more");
 
-export const markReadInput = z.object({ seq: seqSchema });
+export const markReadInput = z.object({ conversationId: z.uuid("conversationId must be a UUID"), seq: seqSchema });
 
 /** Clients batch acknowledgements (every few seconds); this bounds one batch. */
 export const MAX_DELIVERED_ITEMS = 200;
@@ -36,36 +36,44 @@ export type MarkReadResult = { readSeq: number; moved: boolean };
 export async function markRead(
   db: Db,
   input: { userId: string; conversationId: string; seq: number },
-  deps: ReadStateDeps = {},
+  deps: ReadStateDeps,
 ): Promise<MarkReadResult> {
   const { userId, conversationId, seq } = input;
   parseOrBadRequest(seqSchema, seq);
-  const result = await db.transaction(async (tx) => {
-    // greatest() under the row lock: concurrent marks never move a position back.
-    const [moved] = await queryRows<{ read_seq: number | string; member_count: number }>(
-      tx,
-      sql`update members m
+  const channel = userChannel(userId);
+  // One statement: greatest() under the row lock, so concurrent marks never
+  // move a position back, and the read.changed row for the user's other devices.
+  const [moved] = await queryRows<{ read_seq: number | string; member_count: number; outbox_id: number | string }>(
+    db,
+    sql`with moved as (
+          update members m
           set read_seq = greatest(m.read_seq, ${seq}::bigint),
               delivered_seq = greatest(m.delivered_seq, ${seq}::bigint)
           from conversations c
-          where m.conversation_id = ${conversationId} and m.user_id = ${userId} and m.left_at is null
+          where m.conversation_id = ${conversationId}::uuid and m.user_id = ${userId}::uuid and m.left_at is null
             and c.id = m.conversation_id and ${seq}::bigint <= c.last_seq and m.read_seq < ${seq}::bigint
-          returning m.read_seq, c.member_count`,
-    );
-    if (moved) {
-      const readSeq = Number(moved.read_seq);
-      const outboxId = await enqueueEvent(tx, userChannel(userId), "read.changed", { conversationId, readSeq });
-      return { readSeq, moved: true, outboxId, memberCount: moved.member_count };
-    }
-    const { member, conversation } = await requireMembership(tx, conversationId, userId);
+          returning m.read_seq, c.member_count
+        ), event as (
+          insert into outbox (channels, event, payload, next_attempt_at)
+          select array[${channel}], 'read.changed',
+                 jsonb_build_object('conversationId', ${conversationId}::text, 'readSeq', moved.read_seq),
+                 now() + make_interval(secs => ${REQUEST_LEASE_SECONDS})
+          from moved
+          returning id
+        )
+        select moved.read_seq, moved.member_count, event.id as outbox_id from moved, event`,
+  );
+  if (!moved) {
+    const { member, conversation } = await requireMembership(db, conversationId, userId);
     assertWithinHistory(seq, conversation.lastSeq);
-    return { readSeq: member.readSeq, moved: false, outboxId: null, memberCount: conversation.memberCount };
-  });
-  if (result.outboxId !== null) {
-    await publishOutboxRows(db, deps.publisher ?? getPublisher(), [result.outboxId]);
-    (deps.notifier ?? getReceiptsNotifier()).changed(conversationId, result.readSeq, result.memberCount);
+    return { readSeq: member.readSeq, moved: false };
   }
-  return { readSeq: result.readSeq, moved: result.moved };
+  const readSeq = Number(moved.read_seq);
+  await announce(db, deps.publisher, [
+    { id: Number(moved.outbox_id), channels: [channel], event: "read.changed", payload: { conversationId, readSeq } },
+  ]);
+  (deps.notifier ?? getReceiptsNotifier()).changed(conversationId, readSeq, moved.member_count);
+  return { readSeq, moved: true };
 }
 
 export type MarkDeliveredResult = { moved: { conversationId: string; deliveredSeq: number }[] };
@@ -79,7 +87,7 @@ export type MarkDeliveredResult = { moved: { conversationId: string; deliveredSe
 export async function markDelivered(
   db: DbOrTx,
   input: { userId: string; items: { conversationId: string; seq: number }[] },
-  deps: ReadStateDeps = {},
+  deps: { notifier?: ReceiptsNotifier } = {},
 ): Promise<MarkDeliveredResult> {
   const { items } = parseOrBadRequest(markDeliveredInput, { items: input.items });
   const highest = new Map<string, number>();

@@ -1,13 +1,16 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
+import { queryRows } from "@/db/client";
 import { messages } from "@/db/schema";
 import type { Db, DbOrTx } from "@/db/types";
 import { AppError } from "../errors";
-import { publishOutboxRows } from "../realtime/outbox";
-import { getPublisher, type Publisher } from "../realtime/publisher";
-import { appendMessage } from "./append";
+import { announce, REQUEST_LEASE_SECONDS } from "../realtime/announce";
+import { conversationChannel } from "../realtime/channels";
+import type { WireMessage } from "../realtime/events";
+import type { Publisher } from "../realtime/publisher";
+import { previewOf } from "./append";
 import { requireMembership } from "./membership";
-import { recordMentions, resolveMentions } from "./mentions";
+import { parseMentions } from "./mentions";
 import {
   applyBlockedWords,
   type BlockedWords,
@@ -16,6 +19,7 @@ import {
   normalizeBody,
   type SendRateLimiter,
 } from "./message-rules";
+import { nextMessageId } from "./snowflake";
 
 export const sendMessageInput = z.object({
   conversationId: z.uuid("conversationId must be a UUID"),
@@ -39,65 +43,119 @@ export type SentMessage = {
 };
 
 export type SendDeps = {
-  publisher?: Publisher;
+  publisher: Publisher;
   rateLimiter?: SendRateLimiter;
   blockedWords?: BlockedWords;
 };
 
 /**
- * Sends a text message: validate, one transaction (message, conversation,
- * sender's read position, outbox row), publish after commit. A resend with
+ * Sends a text message: validate, then ONE statement that checks membership,
+ * bumps the conversation's seq (its row lock keeps seq gapless), inserts the
+ * message, moves the sender's read position, records mentions and writes the
+ * outbox row leased to this request; publish after it commits. A resend with
  * the same clientMsgId returns the original and writes nothing.
  */
 export async function sendMessage(
   db: Db,
   senderId: string,
   input: SendMessageInput,
-  deps: SendDeps = {},
+  deps: SendDeps,
 ): Promise<SentMessage> {
   const normalized = normalizeBody(input.body);
-  // Membership is checked inside the transaction (and first by the router's memberProcedure);
-  // the resend lookup is scoped to the sender, so it reveals nothing about the conversation.
-  const original = await findByClientMsgId(db, senderId, input.clientMsgId);
-  if (original) return sameConversationOrConflict(original, input.conversationId);
-
   const body = applyBlockedWords(normalized, deps.blockedWords ?? blockedWordsFromEnv());
+  const mentioned = parseMentions(body);
   await (deps.rateLimiter ?? getSendRateLimiter()).consume(senderId);
 
-  let appended: Awaited<ReturnType<typeof appendMessage>>;
+  const createdAt = new Date();
+  const at = createdAt.toISOString();
+  const id = nextMessageId();
+  const channel = conversationChannel(input.conversationId);
+  // seq and the sender's name are known only inside the statement; the payload gets them there.
+  const payload: Omit<WireMessage, "seq" | "senderName" | "senderAvatarUrl"> = {
+    id: id.toString(),
+    conversationId: input.conversationId,
+    senderId,
+    clientMsgId: input.clientMsgId,
+    kind: "text",
+    body,
+    meta: null,
+    createdAt: createdAt.toISOString(),
+  };
+  let row: { seq: number | string; outbox_id: number | string; sender_name: string; sender_avatar_url: string | null };
   try {
-    appended = await db.transaction(async (tx) => {
-      // Under the transaction: a member removed meanwhile cannot send.
-      await requireMembership(tx, input.conversationId, senderId);
-
-      // @all writes one flag; @username writes a row per mentioned member, bounded by the body.
-      const mentioned = await resolveMentions(tx, input.conversationId, body, senderId);
-      const result = await appendMessage(tx, {
-        conversationId: input.conversationId,
-        senderId,
-        kind: "text",
-        body,
-        clientMsgId: input.clientMsgId,
-        mentionsAll: mentioned.mentionsAll,
-      });
-      await recordMentions(tx, {
-        conversationId: input.conversationId,
-        seq: result.message.seq,
-        userIds: mentioned.userIds,
-      });
-      return result;
-    });
+    [row] = await queryRows<typeof row>(
+      db,
+      sql`with conv as (
+            update conversations c
+            set last_seq = c.last_seq + 1, last_message_at = ${at}::timestamptz, last_message_preview = ${previewOf(body)},
+                last_message_sender_id = ${senderId}::uuid
+            where c.id = ${input.conversationId}::uuid
+              and exists (select 1 from members m where m.conversation_id = c.id and m.user_id = ${senderId}::uuid
+                          and m.left_at is null)
+              and not exists (select 1 from messages x where x.sender_id = ${senderId}::uuid
+                              and x.client_msg_id = ${input.clientMsgId})
+            returning c.last_seq as seq
+          ), sender as (
+            select display_name, avatar_url from users where id = ${senderId}::uuid
+          ), msg as (
+            insert into messages (conversation_id, seq, id, sender_id, client_msg_id, kind, body, mentions_all, created_at)
+            select ${input.conversationId}::uuid, conv.seq, ${id.toString()}::bigint, ${senderId}::uuid, ${input.clientMsgId}, 'text',
+                   ${body}, ${mentioned.all}, ${at}::timestamptz
+            from conv
+            returning seq
+          ), own as (
+            -- Sending reads your own messages: the sender's unread stays zero (invariant 3).
+            update members m set read_seq = greatest(m.read_seq, conv.seq), delivered_seq = greatest(m.delivered_seq, conv.seq)
+            from conv where m.conversation_id = ${input.conversationId}::uuid and m.user_id = ${senderId}::uuid
+            returning 1
+          ), mentioned as (
+            -- @username: a row per mentioned current member, bounded by the body; @all is the flag above.
+            insert into mentions (user_id, conversation_id, seq)
+            select u.id, ${input.conversationId}::uuid, conv.seq
+            from conv, users u join members mm on mm.user_id = u.id and mm.conversation_id = ${input.conversationId}::uuid
+            where lower(u.username) = any(${`{${mentioned.usernames.join(",")}}`}::text[])
+              and mm.left_at is null and u.id <> ${senderId}::uuid
+            on conflict do nothing
+            returning 1
+          ), event as (
+            insert into outbox (channels, event, payload, next_attempt_at)
+            select array[${channel}], 'message.new',
+                   ${JSON.stringify(payload)}::jsonb || jsonb_build_object('seq', conv.seq,
+                     'senderName', sender.display_name, 'senderAvatarUrl', sender.avatar_url),
+                   now() + make_interval(secs => ${REQUEST_LEASE_SECONDS})
+            from conv, sender
+            returning id
+          )
+          select conv.seq, event.id as outbox_id, sender.display_name as sender_name, sender.avatar_url as sender_avatar_url
+          from conv, event, sender, msg`,
+    );
   } catch (error) {
-    // A concurrent resend won the unique (sender, clientMsgId): ours rolled back, seq untouched.
+    // A concurrent resend won the unique (sender, clientMsgId): our statement failed whole, seq untouched.
     if (!isUniqueViolation(error, "messages_sender_client_msg_uq")) throw error;
     const winner = await findByClientMsgId(db, senderId, input.clientMsgId);
     if (!winner) throw error;
     return sameConversationOrConflict(winner, input.conversationId);
   }
 
-  await publishOutboxRows(db, deps.publisher ?? getPublisher(), [appended.outboxId]);
-  const { message } = appended;
-  return { id: message.id, seq: message.seq, createdAt: message.createdAt, body: message.body };
+  if (!row) {
+    // Nothing written: a resend (scoped to the sender, so it reveals nothing), or not allowed to send here.
+    const original = await findByClientMsgId(db, senderId, input.clientMsgId);
+    if (original) return sameConversationOrConflict(original, input.conversationId);
+    await requireMembership(db, input.conversationId, senderId);
+    throw new Error(`send to ${input.conversationId} wrote nothing for a current member`);
+  }
+
+  const seq = Number(row.seq);
+  const message: WireMessage = {
+    ...payload,
+    seq,
+    senderName: row.sender_name,
+    senderAvatarUrl: row.sender_avatar_url,
+  };
+  await announce(db, deps.publisher, [
+    { id: Number(row.outbox_id), channels: [channel], event: "message.new", payload: message },
+  ]);
+  return { id: message.id, seq, createdAt: message.createdAt, body };
 }
 
 type Original = SentMessage & { conversationId: string };

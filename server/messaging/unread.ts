@@ -3,8 +3,8 @@ import { queryRows } from "@/db/client";
 import type { Db, DbOrTx } from "@/db/types";
 import { AppError } from "../errors";
 import { userChannel } from "../realtime/channels";
-import { enqueueEvent, publishOutboxRows } from "../realtime/outbox";
-import { getPublisher, type Publisher } from "../realtime/publisher";
+import { commitAndAnnounce, enqueueEvent } from "../realtime/announce";
+import type { Publisher } from "../realtime/publisher";
 
 // Unread is arithmetic on positions (DESIGN invariant 3): nothing is written
 // per member when a message arrives. A member who left stops counting at left_seq.
@@ -113,9 +113,9 @@ export async function unreadTotal(db: DbOrTx, userId: string): Promise<UnreadTot
 export async function muteConversation(
   db: Db,
   input: { userId: string; conversationId: string; muted: boolean },
-  deps: { publisher?: Publisher } = {},
+  deps: { publisher: Publisher },
 ): Promise<{ muted: boolean }> {
-  const outboxId = await db.transaction(async (tx) => {
+  await commitAndAnnounce(db, deps.publisher, async (tx) => {
     const updated = await queryRows<{ muted: boolean }>(
       tx,
       sql`update members set muted = ${input.muted}
@@ -123,11 +123,10 @@ export async function muteConversation(
           returning muted`,
     );
     if (updated.length === 0) throw new AppError("FORBIDDEN", "You are not a member of this conversation");
-    return enqueueEvent(tx, userChannel(input.userId), "mute.changed", {
+    await enqueueEvent(tx, userChannel(input.userId), "mute.changed", {
       conversationId: input.conversationId,
       muted: input.muted,
     });
   });
-  await publishOutboxRows(db, deps.publisher ?? getPublisher(), [outboxId]);
   return { muted: input.muted };
 }

@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull, lte, or } from "drizzle-orm";
 import { conversations, members } from "@/db/schema";
 import type { DbOrTx } from "@/db/types";
 import { conversationChannel, userChannel } from "../realtime/channels";
-import { enqueueEvent } from "../realtime/outbox";
+import { enqueueEvent } from "../realtime/announce";
 import type { UserPresence } from "./status";
 
 // One outbox row is one Soketi trigger, which takes at most 100 channels.
@@ -45,19 +45,17 @@ export async function enqueuePresenceChanges(
   tx: DbOrTx,
   changes: UserPresence[],
   fanoutMaxMembers: number,
-): Promise<number[]> {
-  if (changes.length === 0) return [];
+): Promise<void> {
+  if (changes.length === 0) return;
   const channels = await presenceChannels(
     tx,
     changes.map((c) => c.userId),
     fanoutMaxMembers,
   );
-  const ids: number[] = [];
   for (const change of changes) {
     const list = channels.get(change.userId) ?? [userChannel(change.userId)];
     for (let i = 0; i < list.length; i += CHANNELS_PER_EVENT) {
-      ids.push(await enqueueEvent(tx, list.slice(i, i + CHANNELS_PER_EVENT), "presence", change));
+      await enqueueEvent(tx, list.slice(i, i + CHANNELS_PER_EVENT), "presence", change);
     }
   }
-  return ids;
 }

@@ -5,6 +5,8 @@ import { members, outbox, users } from "@/db/schema";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
 import { conversationChannel, userChannel } from "../realtime/channels";
 import type { Publisher } from "../realtime/publisher";
+import { flushPublished } from "../realtime/announce";
+import { recordingPublisher } from "../testing/publisher";
 import { callerFor, createPersona, type Persona } from "../testing/personas";
 import { countOnlineMembers, getPresence } from "./status";
 import { dmBetween, groupOf } from "./testing";
@@ -17,6 +19,7 @@ const at = (base: Date, seconds: number) => new Date(base.getTime() + seconds * 
 describe.each(testDrivers)("presence (%s)", (driver) => {
   let handle: TestDb;
   const db = () => handle.db;
+  const announcer = recordingPublisher();
 
   beforeAll(async () => {
     handle = await createTestDb(driver);
@@ -49,7 +52,7 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
 
     it("makes alice online until her heartbeat expires, then the sweeper marks her offline, last seen at her last beat", async () => {
       const t0 = new Date("2030-01-01T10:00:00Z");
-      const beat = await heartbeat(db(), alice.id, { now: t0, ttlSeconds: 30 });
+      const beat = await heartbeat(db(), alice.id, { publisher: announcer, now: t0, ttlSeconds: 30 });
       expect(beat.presence.status).toBe("online");
       expect((await presenceRow(alice)).presenceExpiresAt).toEqual(at(t0, 30));
       expect((await seenBy(bob, alice, at(t0, 29))).status).toBe("online");
@@ -57,9 +60,9 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
       expect((await seenBy(bob, alice, at(t0, 31))).status).toBe("offline");
 
       const before = await outboxCount();
-      const notYet = await sweepExpired(db(), { now: at(t0, 29), ttlSeconds: 30 });
+      const notYet = await sweepExpired(db(), { publisher: announcer, now: at(t0, 29), ttlSeconds: 30 });
       expect(notYet.swept).toBe(0);
-      const swept = await sweepExpired(db(), { now: at(t0, 31), ttlSeconds: 30 });
+      const swept = await sweepExpired(db(), { publisher: announcer, now: at(t0, 31), ttlSeconds: 30 });
       expect(swept.swept).toBeGreaterThanOrEqual(1);
       const row = await presenceRow(alice);
       expect(row.presenceStatus).toBe("offline");
@@ -75,11 +78,11 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
 
     it("writes no outbox row for a heartbeat that changes nothing peers see", async () => {
       const t0 = new Date("2030-01-02T10:00:00Z");
-      const first = await heartbeat(db(), alice.id, { now: t0 });
-      expect(first.outboxIds.length).toBeGreaterThan(0);
+      const first = await heartbeat(db(), alice.id, { publisher: announcer, now: t0 });
+      expect(first.announced).toBeGreaterThan(0);
       const before = await outboxCount();
-      const again = await heartbeat(db(), alice.id, { now: at(t0, 45) });
-      expect(again.outboxIds).toEqual([]);
+      const again = await heartbeat(db(), alice.id, { publisher: announcer, now: at(t0, 45) });
+      expect(again.announced).toBe(0);
       expect(await outboxCount()).toBe(before);
     });
 
@@ -88,30 +91,36 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
       await dmBetween(db(), carol, bob);
       const t0 = new Date("2030-01-03T10:00:00Z");
       // A tab opened in the background reports away straight away.
-      expect((await heartbeat(db(), carol.id, { now: t0, away: true })).presence.status).toBe("away");
+      expect((await heartbeat(db(), carol.id, { publisher: announcer, now: t0, away: true })).presence.status).toBe(
+        "away",
+      );
       // Active on one device: a hidden tab elsewhere does not flip her away.
-      await heartbeat(db(), carol.id, { now: at(t0, 10) });
-      expect((await heartbeat(db(), carol.id, { now: at(t0, 20), away: true })).presence.status).toBe("online");
+      await heartbeat(db(), carol.id, { publisher: announcer, now: at(t0, 10) });
+      expect(
+        (await heartbeat(db(), carol.id, { publisher: announcer, now: at(t0, 20), away: true })).presence.status,
+      ).toBe("online");
       // Nothing active for longer than an interval: away, and peers are told.
-      const away = await heartbeat(db(), carol.id, { now: at(t0, 80), away: true });
+      const away = await heartbeat(db(), carol.id, { publisher: announcer, now: at(t0, 80), away: true });
       expect(away.presence.status).toBe("away");
-      expect(away.outboxIds.length).toBeGreaterThan(0);
+      expect(away.announced).toBeGreaterThan(0);
       expect((await seenBy(bob, carol, at(t0, 81))).status).toBe("away");
       // Back at the keyboard.
-      expect((await heartbeat(db(), carol.id, { now: at(t0, 90) })).presence.status).toBe("online");
+      expect((await heartbeat(db(), carol.id, { publisher: announcer, now: at(t0, 90) })).presence.status).toBe(
+        "online",
+      );
     });
 
     it("shows busy while alice is present, offline when she is gone, and automatic again when she clears it", async () => {
       const t0 = new Date("2030-01-04T10:00:00Z");
-      await heartbeat(db(), alice.id, { now: t0 });
-      const busy = await setStatus(db(), alice.id, "busy", { now: t0 });
+      await heartbeat(db(), alice.id, { publisher: announcer, now: t0 });
+      const busy = await setStatus(db(), alice.id, "busy", { publisher: announcer, now: t0 });
       expect(busy.presence.status).toBe("busy");
-      expect(busy.outboxIds.length).toBeGreaterThan(0);
+      expect(busy.announced).toBeGreaterThan(0);
       expect((await seenBy(bob, alice, at(t0, 1))).status).toBe("busy");
       expect((await seenBy(bob, alice, at(t0, 200))).status).toBe("offline");
       // Still busy across heartbeats.
-      expect((await heartbeat(db(), alice.id, { now: at(t0, 40) })).presence.status).toBe("busy");
-      const cleared = await setStatus(db(), alice.id, null, { now: at(t0, 41) });
+      expect((await heartbeat(db(), alice.id, { publisher: announcer, now: at(t0, 40) })).presence.status).toBe("busy");
+      const cleared = await setStatus(db(), alice.id, null, { publisher: announcer, now: at(t0, 41) });
       expect(cleared.presence.status).toBe("online");
       expect((await presenceRow(alice)).presenceManual).toBeNull();
     });
@@ -136,9 +145,9 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
         .where(and(eq(members.conversationId, left), eq(members.userId, alice.id)));
 
       const before = await outboxCount();
-      const result = await heartbeat(db(), alice.id, { fanoutMaxMembers: 4 });
+      const result = await heartbeat(db(), alice.id, { publisher: announcer, fanoutMaxMembers: 4 });
       const rows = (await outboxRows()).slice(before);
-      expect(rows.map((r) => r.id)).toEqual(result.outboxIds);
+      expect(result.announced).toBe(1);
       expect(rows).toHaveLength(1);
       expect(rows[0].event).toBe("presence");
       expect(new Set(rows[0].channels)).toEqual(
@@ -160,7 +169,7 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
       const dms = [];
       for (const peer of peers) dms.push(await dmBetween(db(), alice, peer));
       const before = await outboxCount();
-      await heartbeat(db(), alice.id);
+      await heartbeat(db(), alice.id, { publisher: announcer });
       const rows = (await outboxRows()).slice(before);
       expect(rows).toHaveLength(2);
       expect(rows.every((r) => r.channels.length <= 100)).toBe(true);
@@ -180,7 +189,7 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
       bob = await createPersona(db(), "bob");
       outsider = await createPersona(db(), "outsider");
       group = await groupOf(db(), [alice, bob]);
-      await heartbeat(db(), alice.id);
+      await heartbeat(db(), alice.id, { publisher: announcer });
     });
 
     it("tells bob, who shares a group with alice, and alice herself", async () => {
@@ -262,13 +271,15 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
     it("makes alice online when her channel is occupied and offline, last seen then, when it is vacated", async () => {
       const t0 = Date.parse("2030-02-01T10:00:00Z");
       const occupied = await applyWebhookEvents(db(), [{ name: "channel_occupied", channel: userChannel(alice.id) }], {
+        publisher: announcer,
         timeMs: t0,
         now: new Date(t0),
       });
       expect(occupied.applied).toBe(1);
-      expect(occupied.outboxIds.length).toBeGreaterThan(0);
+      expect(occupied.announced).toBeGreaterThan(0);
       expect((await presenceRow(alice)).presenceStatus).toBe("online");
       const vacated = await applyWebhookEvents(db(), [{ name: "channel_vacated", channel: userChannel(alice.id) }], {
+        publisher: announcer,
         timeMs: t0 + 5000,
         now: new Date(t0 + 5000),
       });
@@ -281,10 +292,12 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
     it("ignores a webhook older than alice's latest signal (webhooks can arrive out of order)", async () => {
       const t0 = Date.parse("2030-02-02T10:00:00Z");
       await applyWebhookEvents(db(), [{ name: "channel_occupied", channel: userChannel(alice.id) }], {
+        publisher: announcer,
         timeMs: t0,
         now: new Date(t0),
       });
       const late = await applyWebhookEvents(db(), [{ name: "channel_vacated", channel: userChannel(alice.id) }], {
+        publisher: announcer,
         timeMs: t0 - 1000,
         now: new Date(t0 + 10),
       });
@@ -294,14 +307,18 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
 
     it("ignores conversation channels, other event names and unknown users", async () => {
       const before = await outboxCount();
-      const result = await applyWebhookEvents(db(), [
-        { name: "channel_occupied", channel: conversationChannel(crypto.randomUUID()) },
-        { name: "member_added", channel: userChannel(alice.id) },
-        { name: "channel_occupied", channel: userChannel(crypto.randomUUID()) },
-        { name: "channel_occupied", channel: "private-user-not-a-uuid" },
-        { name: "channel_vacated" },
-      ]);
-      expect(result).toEqual({ applied: 0, outboxIds: [] });
+      const result = await applyWebhookEvents(
+        db(),
+        [
+          { name: "channel_occupied", channel: conversationChannel(crypto.randomUUID()) },
+          { name: "member_added", channel: userChannel(alice.id) },
+          { name: "channel_occupied", channel: userChannel(crypto.randomUUID()) },
+          { name: "channel_occupied", channel: "private-user-not-a-uuid" },
+          { name: "channel_vacated" },
+        ],
+        { publisher: announcer },
+      );
+      expect(result).toEqual({ applied: 0, announced: 0 });
       expect(await outboxCount()).toBe(before);
     });
   });
@@ -315,12 +332,11 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
       },
       authorizeChannel: () => ({ auth: "unused" }),
     };
-    const request = (body: string, headers: Record<string, string>) =>
-      new Request("http://chorus.test/api/pusher/webhook", {
-        method: "POST",
-        headers: { "content-type": "application/json", ...headers },
-        body,
-      });
+    const request = (body: string, headers: Record<string, string>) => ({
+      rawBody: body,
+      key: headers["x-pusher-key"],
+      signature: headers["x-pusher-signature"],
+    });
     const sign = (body: string, secret = credentials.secret) => createHmac("sha256", secret).update(body).digest("hex");
 
     it("refuses a bad signature, a wrong key or a missing signature with 401 and changes nothing", async () => {
@@ -360,7 +376,8 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
         { db: db(), publisher, credentials },
       );
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ applied: 1 });
+      expect(response.body).toEqual({ applied: 1 });
+      await flushPublished(db());
       expect((await presenceRow(alice)).presenceStatus).toBe("online");
       expect(published.at(-1)).toEqual(expect.arrayContaining([conversationChannel(dm)]));
       const rows = await db()
@@ -369,6 +386,29 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
         .where(sql`${outbox.payload}->>'userId' = ${alice.id}`);
       expect(rows.length).toBeGreaterThan(0);
       expect(rows.every((r) => r.processedAt !== null)).toBe(true);
+    });
+
+    it("refuses a correctly signed webhook sent again (a replay) and one older than the age window", async () => {
+      const alice = await createPersona(db(), "alice");
+      const body = JSON.stringify({
+        time_ms: Date.now(),
+        events: [{ name: "channel_occupied", channel: userChannel(alice.id) }],
+      });
+      const signed = request(body, { "x-pusher-key": credentials.key, "x-pusher-signature": sign(body) });
+      expect((await handlePusherWebhook(signed, { db: db(), publisher, credentials })).status).toBe(200);
+      const replay = await handlePusherWebhook(signed, { db: db(), publisher, credentials });
+      expect(replay).toEqual({ status: 401, body: { error: "Webhook was already received" } });
+
+      const old = JSON.stringify({
+        time_ms: Date.now() - 10 * 60_000,
+        events: [{ name: "channel_vacated", channel: userChannel(alice.id) }],
+      });
+      const stale = await handlePusherWebhook(
+        request(old, { "x-pusher-key": credentials.key, "x-pusher-signature": sign(old) }),
+        { db: db(), publisher, credentials },
+      );
+      expect(stale.status).toBe(401);
+      expect((await presenceRow(alice)).presenceStatus).toBe("online");
     });
 
     it("answers 400 to a signed but malformed body", async () => {

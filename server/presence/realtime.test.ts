@@ -8,7 +8,6 @@ import { users } from "@/db/schema";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
 import { conversationChannel, userChannel } from "../realtime/channels";
 import type { RealtimeEvents } from "../realtime/events";
-import { publishOutboxRows } from "../realtime/outbox";
 import { createPersona, type Persona } from "../testing/personas";
 import { connectAs, nextEvent, startTestSoketi, subscribed, type TestSoketi } from "../testing/realtime";
 import { startPresenceSweeper } from "./sweeper";
@@ -38,17 +37,16 @@ describe.each(testDrivers)("presence and typing over a real Soketi (%s)", (drive
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks).toString("utf8");
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(name, value);
+      const header = (name: string) => (typeof req.headers[name] === "string" ? req.headers[name] : undefined);
       const response = await handlePusherWebhook(
-        new Request(`http://127.0.0.1${req.url}`, { method: "POST", headers, body }),
+        { rawBody: body, key: header("x-pusher-key"), signature: header("x-pusher-signature") },
         {
           db: handle.db,
           publisher: realtime.publisher,
           credentials: { key: realtime.config.key, secret: realtime.config.secret },
         },
       );
-      res.writeHead(response.status, { "content-type": "application/json" }).end(await response.text());
+      res.writeHead(response.status, { "content-type": "application/json" }).end(JSON.stringify(response.body));
       const parsed = JSON.parse(body) as { time_ms: number; events: WebhookEvent[] };
       const entry = { timeMs: parsed.time_ms, events: parsed.events, status: response.status };
       delivered.push(entry);
@@ -141,22 +139,22 @@ describe.each(testDrivers)("presence and typing over a real Soketi (%s)", (drive
     await subscribed(bobClient, conversationChannel(dm));
     const longAgo = new Date(Date.now() - 10 * 60_000);
     const heardOnline = nextEvent<RealtimeEvents["presence"]>(bobClient, conversationChannel(dm), "presence");
-    const beat = await heartbeat(handle.db, alice.id, { now: longAgo, ttlSeconds: 30 });
-    await publishOutboxRows(handle.db, realtime.publisher, beat.outboxIds);
+    await heartbeat(handle.db, alice.id, { publisher: realtime.publisher, now: longAgo, ttlSeconds: 30 });
     expect(await heardOnline).toMatchObject({ userId: alice.id, status: "online" });
 
     const heardOffline = nextEvent<RealtimeEvents["presence"]>(bobClient, conversationChannel(dm), "presence");
-    const sweep = await sweepExpired(handle.db, { ttlSeconds: 30 });
+    const sweep = await sweepExpired(handle.db, { publisher: realtime.publisher, ttlSeconds: 30 });
     expect(sweep.swept).toBeGreaterThanOrEqual(1);
-    await publishOutboxRows(handle.db, realtime.publisher, sweep.outboxIds);
     expect(await heardOffline).toEqual({ userId: alice.id, status: "offline", lastSeenAt: longAgo.toISOString() });
   });
 
   it("runs the sweeper as a background worker that tells bob when alice's heartbeat ran out", async () => {
     const bobClient = connect(bob);
     await subscribed(bobClient, conversationChannel(dm));
-    const beat = await heartbeat(handle.db, alice.id, { now: new Date(Date.now() - 10 * 60_000) });
-    await publishOutboxRows(handle.db, realtime.publisher, beat.outboxIds);
+    await heartbeat(handle.db, alice.id, {
+      publisher: realtime.publisher,
+      now: new Date(Date.now() - 10 * 60_000),
+    });
     const heardOffline = new Promise<RealtimeEvents["presence"]>((resolve) => {
       bobClient.channel(conversationChannel(dm)).bind("presence", (event: RealtimeEvents["presence"]) => {
         if (event.userId === alice.id && event.status === "offline") resolve(event);
@@ -176,12 +174,11 @@ describe.each(testDrivers)("presence and typing over a real Soketi (%s)", (drive
     const group = await groupOf(handle.db, [alice, bob, carol]);
     const carolClient = connect(carol);
     await subscribed(carolClient, conversationChannel(group));
-    await heartbeat(handle.db, alice.id);
+    await heartbeat(handle.db, alice.id, { publisher: realtime.publisher });
     const heard = nextEvent<RealtimeEvents["presence"]>(carolClient, conversationChannel(group), "presence");
-    const busy = await setStatus(handle.db, alice.id, "busy");
-    await publishOutboxRows(handle.db, realtime.publisher, busy.outboxIds);
+    await setStatus(handle.db, alice.id, "busy", { publisher: realtime.publisher });
     expect(await heard).toMatchObject({ userId: alice.id, status: "busy" });
-    await setStatus(handle.db, alice.id, null);
+    await setStatus(handle.db, alice.id, null, { publisher: realtime.publisher });
   });
 
   it("is sent webhooks for users' own channels only, not for every conversation channel", () => {

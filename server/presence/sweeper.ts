@@ -1,8 +1,6 @@
 import type { Db } from "@/db/types";
-import { getAppDb } from "../db";
 import { logger } from "../logger";
-import { publishOutboxRows } from "../realtime/outbox";
-import { getPublisher, type Publisher } from "../realtime/publisher";
+import type { Publisher } from "../realtime/publisher";
 import { sweepExpired } from "./transitions";
 
 const log = logger.child({ domain: "presence" });
@@ -22,8 +20,7 @@ export function startPresenceSweeper(db: Db, publisher: Publisher, options: { in
   const tick = async () => {
     try {
       for (;;) {
-        const { swept, outboxIds } = await sweepExpired(db, { limit: batch });
-        await publishOutboxRows(db, publisher, outboxIds);
+        const { swept } = await sweepExpired(db, { limit: batch, publisher });
         if (swept > 0) log.info({ swept }, "expired presence swept");
         if (swept < batch || stopped) break;
       }
@@ -47,9 +44,4 @@ export function startPresenceSweeper(db: Db, publisher: Publisher, options: { in
       await running;
     },
   };
-}
-
-/** The sweeper on the app's database and Soketi, for server/runtime.ts. */
-export async function startAppPresenceSweeper() {
-  return startPresenceSweeper(await getAppDb(), getPublisher());
 }

@@ -1,8 +1,11 @@
 import { and, eq, inArray, lte, ne, sql } from "drizzle-orm";
 import { users } from "@/db/schema";
 import type { Db, DbOrTx } from "@/db/types";
+import { queryRows } from "@/db/client";
 import { AppError } from "../errors";
+import { commitAndAnnounce } from "../realtime/announce";
 import { parseChannel } from "../realtime/channels";
+import type { Publisher } from "../realtime/publisher";
 import { enqueuePresenceChanges } from "./fanout";
 import { presenceSettings } from "./settings";
 import {
@@ -21,8 +24,11 @@ export type PresenceOptions = {
   fanoutMaxMembers?: number;
 };
 
-/** What a presence change did: the user's presence now, and outbox rows to publish after commit. */
-export type PresenceResult = { presence: UserPresence; outboxIds: number[] };
+/** Where presence changes are announced after commit. */
+export type Announcing = { publisher: Publisher };
+
+/** What a presence change did: the user's presence now, and how many events it announced. */
+export type PresenceResult = { presence: UserPresence; announced: number };
 
 function resolve(options: PresenceOptions) {
   const settings = presenceSettings();
@@ -52,15 +58,13 @@ async function applyPatch(
   const after: PresenceRow = { ...before, ...patch };
   await tx.update(users).set(patch).where(eq(users.id, before.id));
   const status = announcedStatus(after);
-  const outboxIds =
-    status === announcedStatus(before)
-      ? []
-      : await enqueuePresenceChanges(
-          tx,
-          [{ userId: after.id, status, lastSeenAt: after.lastSeenAt?.toISOString() ?? null }],
-          fanoutMaxMembers,
-        );
-  return { presence: toUserPresence(after, now), outboxIds };
+  if (status === announcedStatus(before)) return { presence: toUserPresence(after, now), announced: 0 };
+  await enqueuePresenceChanges(
+    tx,
+    [{ userId: after.id, status, lastSeenAt: after.lastSeenAt?.toISOString() ?? null }],
+    fanoutMaxMembers,
+  );
+  return { presence: toUserPresence(after, now), announced: 1 };
 }
 
 /**
@@ -72,13 +76,45 @@ async function applyPatch(
 export async function heartbeat(
   db: Db,
   userId: string,
-  options: PresenceOptions & { away?: boolean } = {},
+  options: PresenceOptions & Announcing & { away?: boolean },
 ): Promise<PresenceResult> {
   const { now, ttlMs, fanoutMaxMembers, heartbeatMs } = resolve(options);
-  return db.transaction(async (tx) => {
+  const expiresAt = new Date(now.getTime() + ttlMs);
+  const activeWindowMs = heartbeatMs + 15_000;
+  // Most beats change nothing peers see: one statement renews the expiry,
+  // applying the same rules as below, and only when the announced status
+  // stays what it was. Anything else takes the locked path that announces.
+  const next = options.away
+    ? sql`case when presence_status = 'online' and presence_expires_at > ${now.toISOString()}::timestamptz
+                 and last_seen_at > ${new Date(now.getTime() - activeWindowMs).toISOString()}::timestamptz
+               then 'online' else 'away' end`
+    : sql`'online'`;
+  const [renewed] = await queryRows<{
+    id: string;
+    presence_status: PresenceRow["presenceStatus"];
+    presence_manual: PresenceRow["presenceManual"];
+    last_seen_at: Date | string | null;
+  }>(
+    db,
+    sql`update users set presence_status = ${next}, presence_expires_at = ${expiresAt.toISOString()}::timestamptz
+          ${options.away ? sql`` : sql`, last_seen_at = ${now.toISOString()}::timestamptz`}
+        where id = ${userId}::uuid and presence_status <> 'offline'
+          and (presence_manual is not null or presence_status = ${next})
+        returning id, presence_status, presence_manual, last_seen_at`,
+  );
+  if (renewed) {
+    const row: PresenceRow = {
+      id: renewed.id,
+      presenceStatus: renewed.presence_status,
+      presenceManual: renewed.presence_manual,
+      presenceExpiresAt: expiresAt,
+      lastSeenAt: renewed.last_seen_at === null ? null : new Date(renewed.last_seen_at),
+    };
+    return { presence: toUserPresence(row, now), announced: 0 };
+  }
+  return commitAndAnnounce(db, options.publisher, async (tx) => {
     const before = await lockPresence(tx, userId);
     if (!before) throw new AppError("NOT_FOUND", "User not found");
-    const expiresAt = new Date(now.getTime() + ttlMs);
     if (!options.away) {
       return applyPatch(
         tx,
@@ -88,7 +124,6 @@ export async function heartbeat(
         fanoutMaxMembers,
       );
     }
-    const activeWindowMs = heartbeatMs + 15_000;
     const recentlyActive =
       isLive(before, now) &&
       before.presenceStatus === "online" &&
@@ -109,10 +144,10 @@ export async function setStatus(
   db: Db,
   userId: string,
   status: ManualStatus | null,
-  options: PresenceOptions = {},
+  options: PresenceOptions & Announcing,
 ): Promise<PresenceResult> {
   const { now, fanoutMaxMembers } = resolve(options);
-  return db.transaction(async (tx) => {
+  return commitAndAnnounce(db, options.publisher, async (tx) => {
     const before = await lockPresence(tx, userId);
     if (!before) throw new AppError("NOT_FOUND", "User not found");
     return applyPatch(tx, before, { presenceManual: status }, now, fanoutMaxMembers);
@@ -131,17 +166,17 @@ export type SoketiWebhookEvent = { name: string; channel?: string };
 export async function applyWebhookEvents(
   db: Db,
   events: SoketiWebhookEvent[],
-  options: PresenceOptions & { timeMs?: number } = {},
-): Promise<{ applied: number; outboxIds: number[] }> {
+  options: PresenceOptions & Announcing & { timeMs?: number },
+): Promise<{ applied: number; announced: number }> {
   const { now, ttlMs, fanoutMaxMembers } = resolve(options);
   const at = new Date(options.timeMs ?? now.getTime());
   let applied = 0;
-  const outboxIds: number[] = [];
+  let announced = 0;
   for (const event of events) {
     if (event.name !== "channel_occupied" && event.name !== "channel_vacated") continue;
     const channel = event.channel ? parseChannel(event.channel) : null;
     if (channel?.kind !== "user") continue;
-    const result = await db.transaction(async (tx) => {
+    const result = await commitAndAnnounce(db, options.publisher, async (tx) => {
       const before = await lockPresence(tx, channel.userId);
       if (!before || (before.lastSeenAt && before.lastSeenAt > at)) return null;
       const patch: PresencePatch =
@@ -152,10 +187,10 @@ export async function applyWebhookEvents(
     });
     if (result) {
       applied += 1;
-      outboxIds.push(...result.outboxIds);
+      announced += result.announced;
     }
   }
-  return { applied, outboxIds };
+  return { applied, announced };
 }
 
 /**
@@ -165,10 +200,10 @@ export async function applyWebhookEvents(
  */
 export async function sweepExpired(
   db: Db,
-  options: PresenceOptions & { limit?: number } = {},
-): Promise<{ swept: number; outboxIds: number[] }> {
+  options: PresenceOptions & Announcing & { limit?: number },
+): Promise<{ swept: number }> {
   const { now, ttlMs, fanoutMaxMembers } = resolve(options);
-  return db.transaction(async (tx) => {
+  return commitAndAnnounce(db, options.publisher, async (tx) => {
     const due = await tx
       .select({ id: users.id })
       .from(users)
@@ -176,7 +211,7 @@ export async function sweepExpired(
       .orderBy(users.presenceExpiresAt)
       .limit(options.limit ?? 500)
       .for("update", { skipLocked: true });
-    if (due.length === 0) return { swept: 0, outboxIds: [] };
+    if (due.length === 0) return { swept: 0 };
     const lastBeat = sql`${users.presenceExpiresAt} - make_interval(secs => ${ttlMs / 1000})`;
     const swept = await tx
       .update(users)
@@ -192,7 +227,7 @@ export async function sweepExpired(
         ),
       )
       .returning({ id: users.id, lastSeenAt: users.lastSeenAt });
-    const outboxIds = await enqueuePresenceChanges(
+    await enqueuePresenceChanges(
       tx,
       swept.map((row) => ({
         userId: row.id,
@@ -201,6 +236,6 @@ export async function sweepExpired(
       })),
       fanoutMaxMembers,
     );
-    return { swept: swept.length, outboxIds };
+    return { swept: swept.length };
   });
 }

@@ -1,9 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "@/db/types";
-import { MAX_REQUEST_BYTES } from "../http";
 import { logger } from "../logger";
-import { publishOutboxRows } from "../realtime/outbox";
 import type { Publisher } from "../realtime/publisher";
 import { applyWebhookEvents, type PresenceOptions } from "./transitions";
 
@@ -12,9 +10,12 @@ const log = logger.child({ domain: "presence" });
 export type WebhookCredentials = { key: string; secret: string };
 
 /** X-Pusher-Key names our app and X-Pusher-Signature is the hex HMAC-SHA256 of the raw body. */
-export function verifyWebhookSignature(rawBody: string, headers: Headers, credentials: WebhookCredentials): boolean {
-  const key = headers.get("x-pusher-key");
-  const signature = headers.get("x-pusher-signature");
+export function verifyWebhookSignature(
+  rawBody: string,
+  headers: { key?: string; signature?: string },
+  credentials: WebhookCredentials,
+): boolean {
+  const { key, signature } = headers;
   if (!key || !signature || key !== credentials.key) return false;
   const expected = createHmac("sha256", credentials.secret).update(rawBody).digest();
   const given = Buffer.from(signature, "hex");
@@ -33,30 +34,52 @@ export type WebhookDeps = {
   options?: PresenceOptions;
 };
 
-/** POST /api/pusher/webhook: verify, apply presence changes, publish them after commit. */
-export async function handlePusherWebhook(req: Request, deps: WebhookDeps): Promise<Response> {
-  if (Number(req.headers.get("content-length") ?? 0) > MAX_REQUEST_BYTES) {
-    return Response.json({ error: "Webhook body too large" }, { status: 413 });
+export type WebhookRequest = { rawBody: string; key?: string; signature?: string };
+export type WebhookAnswer = { status: number; body: Record<string, unknown> };
+
+// A signed body is only good for this long, and only once: a captured webhook cannot be replayed.
+export const WEBHOOK_MAX_AGE_MS = 5 * 60_000;
+const seenSignatures = new Map<string, number>();
+
+function firstUse(signature: string, now: number): boolean {
+  for (const [seen, at] of seenSignatures) {
+    if (now - at <= WEBHOOK_MAX_AGE_MS) break;
+    seenSignatures.delete(seen);
   }
-  const raw = await req.text();
-  if (!verifyWebhookSignature(raw, req.headers, deps.credentials)) {
-    log.warn({ key: req.headers.get("x-pusher-key") }, "webhook refused: bad key or signature");
-    return Response.json({ error: "Invalid webhook signature" }, { status: 401 });
+  if (seenSignatures.has(signature)) return false;
+  seenSignatures.set(signature, now);
+  return true;
+}
+
+/** POST /api/pusher/webhook: verify, apply presence changes, announce them after commit. */
+export async function handlePusherWebhook(req: WebhookRequest, deps: WebhookDeps): Promise<WebhookAnswer> {
+  if (!verifyWebhookSignature(req.rawBody, req, deps.credentials)) {
+    log.warn({ key: req.key }, "webhook refused: bad key or signature");
+    return { status: 401, body: { error: "Invalid webhook signature" } };
   }
   let json: unknown;
   try {
-    json = JSON.parse(raw);
+    json = JSON.parse(req.rawBody);
   } catch {
-    return Response.json({ error: "Webhook body is not JSON" }, { status: 400 });
+    return { status: 400, body: { error: "Webhook body is not JSON" } };
   }
   const parsed = webhookBody.safeParse(json);
   if (!parsed.success) {
-    return Response.json({ error: parsed.error.issues[0]?.message ?? "Malformed webhook body" }, { status: 400 });
+    return { status: 400, body: { error: "Webhook body must have time_ms and an events list" } };
+  }
+  const now = Date.now();
+  if (Math.abs(now - parsed.data.time_ms) > WEBHOOK_MAX_AGE_MS) {
+    log.warn({ timeMs: parsed.data.time_ms }, "webhook refused: too old");
+    return { status: 401, body: { error: "Webhook is too old" } };
+  }
+  if (!firstUse(req.signature as string, now)) {
+    log.warn("webhook refused: replayed");
+    return { status: 401, body: { error: "Webhook was already received" } };
   }
   const result = await applyWebhookEvents(deps.db, parsed.data.events, {
     ...deps.options,
+    publisher: deps.publisher,
     timeMs: parsed.data.time_ms,
   });
-  await publishOutboxRows(deps.db, deps.publisher, result.outboxIds);
-  return Response.json({ applied: result.applied });
+  return { status: 200, body: { applied: result.applied } };
 }

@@ -80,12 +80,11 @@ describe.each(testDrivers)("channel authorization (%s)", (driver) => {
 });
 
 describe("reading a channel auth request", () => {
-  const post = (body: string, type: string) =>
-    new Request("http://chorus.test/api/pusher/auth", { method: "POST", body, headers: { "content-type": type } });
+  const post = (body: string, type: string) => [type, body] as const;
 
   it("accepts pusher-js's one-channel form", async () => {
     const request = post("socket_id=123.456&channel_name=private-user-x", "application/x-www-form-urlencoded");
-    expect(await parseChannelAuthRequest(request)).toEqual({
+    expect(parseChannelAuthRequest(...request)).toEqual({
       socketId: "123.456",
       channels: ["private-user-x"],
       batch: false,
@@ -94,19 +93,34 @@ describe("reading a channel auth request", () => {
 
   it("accepts a batch of channels as JSON", async () => {
     const request = post(JSON.stringify({ socket_id: "1.2", channels: ["a", "b"] }), "application/json");
-    expect(await parseChannelAuthRequest(request)).toEqual({ socketId: "1.2", channels: ["a", "b"], batch: true });
+    expect(parseChannelAuthRequest(...request)).toEqual({ socketId: "1.2", channels: ["a", "b"], batch: true });
   });
 
   it("refuses malformed bodies, forged socket ids and oversized batches with a reason", async () => {
-    expect(await parseChannelAuthRequest(post("{not json", "application/json"))).toEqual({
-      error: "Malformed request body",
+    expect(parseChannelAuthRequest(...post("{not json", "application/json"))).toEqual({
+      error: "Request body is not valid JSON",
     });
-    expect(await parseChannelAuthRequest(post("socket_id=abc&channel_name=x", "text/plain"))).toMatchObject({
+    expect(parseChannelAuthRequest(...post("socket_id=abc&channel_name=x", "text/plain"))).toMatchObject({
       error: expect.stringMatching(/socket_id/),
     });
     const tooMany = Array.from({ length: MAX_CHANNELS_PER_AUTH + 1 }, (_, i) => `c${i}`);
     expect(
-      await parseChannelAuthRequest(post(JSON.stringify({ socket_id: "1.2", channels: tooMany }), "application/json")),
+      parseChannelAuthRequest(...post(JSON.stringify({ socket_id: "1.2", channels: tooMany }), "application/json")),
     ).toHaveProperty("error");
+  });
+
+  it("names what is wrong in the form the client used, never a type-checker's words", () => {
+    expect(
+      parseChannelAuthRequest(...post("socket_id=1.2&channel_name=", "application/x-www-form-urlencoded")),
+    ).toEqual({
+      error: "channel_name: a channel name is empty",
+    });
+    expect(parseChannelAuthRequest(...post("socket_id=1.2", "application/x-www-form-urlencoded"))).toEqual({
+      error: "channel_name is missing or has the wrong type",
+    });
+    expect(parseChannelAuthRequest(...post("null", "application/json"))).toHaveProperty(
+      "error",
+      expect.stringMatching(/must be an object/),
+    );
   });
 });

@@ -10,27 +10,47 @@ import type { Publisher } from "./publisher";
 export const MAX_CHANNELS_PER_AUTH = 500;
 
 const socketId = z.string().regex(/^\d+\.\d+$/, "socket_id is malformed");
-const channelName = z.string().min(1).max(200);
-const batchBody = z.object({ socket_id: socketId, channels: z.array(channelName).min(1).max(MAX_CHANNELS_PER_AUTH) });
+const channelName = z.string().min(1, "a channel name is empty").max(200, "a channel name is too long");
+const batchBody = z.object({
+  socket_id: socketId,
+  channels: z
+    .array(channelName)
+    .min(1, "name at least one channel")
+    .max(MAX_CHANNELS_PER_AUTH, `at most ${MAX_CHANNELS_PER_AUTH} channels per request`),
+});
 const singleBody = z.object({ socket_id: socketId, channel_name: channelName });
 
 export type ChannelAuthRequest = { socketId: string; channels: string[]; batch: boolean } | { error: string };
 
-export async function parseChannelAuthRequest(req: Request): Promise<ChannelAuthRequest> {
-  const type = req.headers.get("content-type") ?? "";
+/** The body of POST /api/pusher/auth, already read (and size-capped) by the HTTP layer. */
+export function parseChannelAuthRequest(contentType: string, rawBody: string): ChannelAuthRequest {
   let raw: unknown;
   try {
-    raw = type.includes("application/json")
-      ? await req.json()
-      : Object.fromEntries(new URLSearchParams(await req.text()).entries());
+    raw = contentType.includes("application/json")
+      ? JSON.parse(rawBody)
+      : Object.fromEntries(new URLSearchParams(rawBody).entries());
   } catch {
-    return { error: "Malformed request body" };
+    return { error: "Request body is not valid JSON" };
   }
-  const batch = batchBody.safeParse(raw);
-  if (batch.success) return { socketId: batch.data.socket_id, channels: batch.data.channels, batch: true };
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
+    return { error: "Request body must be an object with socket_id and channel_name or channels" };
+  }
+  // The form decides which rules apply, so a mistake is named in the form the client used.
+  if ("channels" in raw) {
+    const batch = batchBody.safeParse(raw);
+    if (batch.success) return { socketId: batch.data.socket_id, channels: batch.data.channels, batch: true };
+    return { error: describeIssue(batch.error.issues[0], "channels") };
+  }
   const single = singleBody.safeParse(raw);
   if (single.success) return { socketId: single.data.socket_id, channels: [single.data.channel_name], batch: false };
-  return { error: batch.error.issues[0]?.message ?? "Malformed request body" };
+  return { error: describeIssue(single.error.issues[0], "channel_name") };
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined, field: string): string {
+  if (!issue) return "Malformed request body";
+  const name = issue.path[0] === "socket_id" ? "socket_id" : issue.path.length > 0 ? field : "body";
+  if (issue.code === "invalid_type") return `${name} is missing or has the wrong type`;
+  return name === "socket_id" ? "socket_id is malformed" : `${name}: ${issue.message}`;
 }
 
 /**

@@ -1,4 +1,4 @@
-// No imports: scripts/start.ts checks this before loading config or Soketi.
+// No imports: server/main.ts checks this before loading config or Soketi.
 
 /** Why the embedded Soketi cannot run on this Node version, or null when it can. */
 export function soketiNodeProblem(nodeVersion: string): string | null {

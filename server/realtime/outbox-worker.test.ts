@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
 import { outbox } from "@/db/schema";
@@ -6,7 +6,8 @@ import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
 import { createPersona, type Persona } from "../testing/personas";
 import { connectAs, freePort, nextEvent, startTestSoketi, subscribed, type TestSoketi } from "../testing/realtime";
 import { userChannel } from "./channels";
-import { enqueueEvent, publishOutboxRows, retryDelaySeconds } from "./outbox";
+import { commitAndAnnounce, enqueueEvent, flushPublished, REQUEST_LEASE_SECONDS } from "./announce";
+import { retryDelaySeconds } from "./outbox";
 import { drainOutbox, purgeOutbox, startOutboxWorker } from "./outbox-worker";
 import { createPublisher } from "./publisher";
 
@@ -34,18 +35,24 @@ describe.each(testDrivers)("the outbox publisher (%s)", (driver) => {
   };
   const later = () => new Date(Date.now() + 3_600_000);
 
-  it("reschedules a failed publish with backoff and its error, and leaves it alone until due", async () => {
+  it("leaves a row whose after-commit publish failed leased to nobody else, then retries it with backoff and its error", async () => {
     const nowhere = createPublisher({ ...realtime.config, port: await freePort() });
-    const id = await enqueueEvent(handle.db, userChannel(alice.id), "sync", { version: 1 });
-    await publishOutboxRows(handle.db, nowhere, [id]);
+    const id = await commitAndAnnounce(handle.db, nowhere, (tx) =>
+      enqueueEvent(tx, userChannel(alice.id), "sync", { version: 1 }),
+    );
 
     const [row] = await handle.db.select().from(outbox).where(eq(outbox.id, id));
     expect(row.processedAt).toBeNull();
-    expect(row.attempts).toBe(1);
-    expect(row.lastError).toBeTruthy();
-    expect(row.nextAttemptAt.getTime()).toBeGreaterThan(Date.now() - 5_000);
+    expect(row.attempts).toBe(0);
+    // Leased to the request that wrote it: the background publisher waits out the lease.
+    expect(row.nextAttemptAt.getTime()).toBeGreaterThan(Date.now() + (REQUEST_LEASE_SECONDS - 5) * 1000);
     expect(await drainOutbox(handle.db, realtime.publisher)).toMatchObject({ claimed: 0 });
 
+    await drainOutbox(handle.db, nowhere, { dueBy: later() });
+    const [failed] = await handle.db.select().from(outbox).where(eq(outbox.id, id));
+    expect(failed.attempts).toBe(1);
+    expect(failed.lastError).toBeTruthy();
+    expect(failed.nextAttemptAt.getTime()).toBeGreaterThan(Date.now() - 5_000);
     await drainOutbox(handle.db, nowhere, { dueBy: later() });
     const [again] = await handle.db.select().from(outbox).where(eq(outbox.id, id));
     expect(again.attempts).toBe(2);
@@ -54,6 +61,44 @@ describe.each(testDrivers)("the outbox publisher (%s)", (driver) => {
     const [done] = await handle.db.select().from(outbox).where(eq(outbox.id, id));
     expect(done.processedAt).not.toBeNull();
     expect([1, 2, 3, 4, 10].map(retryDelaySeconds)).toEqual([1, 2, 4, 8, 300]);
+  });
+
+  it("publishes what a transaction announced right after it commits, and marks the rows done in one batch", async () => {
+    const client = connectAs(handle.db, realtime, alice.id);
+    try {
+      await subscribed(client, userChannel(alice.id));
+      const arrival = nextEvent<{ version: number }>(client, userChannel(alice.id), "sync");
+      const ids = await Promise.all(
+        [7, 8, 9].map((version) =>
+          commitAndAnnounce(handle.db, realtime.publisher, (tx) =>
+            enqueueEvent(tx, userChannel(alice.id), "sync", { version }),
+          ),
+        ),
+      );
+      expect((await arrival).version).toBeGreaterThanOrEqual(7);
+      await flushPublished(handle.db);
+      const rows = await handle.db.select().from(outbox).where(inArray(outbox.id, ids));
+      expect(rows.every((r) => r.processedAt !== null && r.attempts === 0)).toBe(true);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it("announces nothing for a transaction that rolled back", async () => {
+    const published: string[] = [];
+    const watching = {
+      ...realtime.publisher,
+      publish: async (channels: string | string[]) => void published.push(String(channels)),
+    };
+    const before = await pending();
+    await expect(
+      commitAndAnnounce(handle.db, watching, async (tx) => {
+        await enqueueEvent(tx, userChannel(alice.id), "sync", { version: 5 });
+        throw new Error("changed my mind");
+      }),
+    ).rejects.toThrow("changed my mind");
+    expect(published).toEqual([]);
+    expect(await pending()).toBe(before);
   });
 
   it("never hands the same row to two publishers running at once", async () => {

@@ -2,24 +2,10 @@ import { and, asc, eq, inArray, isNull, lte, sql } from "drizzle-orm";
 import { type OutboxRow, outbox } from "@/db/schema";
 import type { DbOrTx } from "@/db/types";
 import { logger } from "../logger";
-import type { RealtimeEventName, RealtimeEvents } from "./events";
+import type { RealtimeEventName } from "./events";
 import type { Publisher } from "./publisher";
 
 const log = logger.child({ domain: "outbox" });
-
-/** Records an event in the caller's transaction; it is published after commit. */
-export async function enqueueEvent<E extends RealtimeEventName>(
-  tx: DbOrTx,
-  channels: string | string[],
-  event: E,
-  payload: RealtimeEvents[E],
-): Promise<number> {
-  const [row] = await tx
-    .insert(outbox)
-    .values({ channels: Array.isArray(channels) ? channels : [channels], event, payload })
-    .returning({ id: outbox.id });
-  return row.id;
-}
 
 // A claimed row is hidden from other publishers this long; a process that dies mid-publish loses it no longer.
 const CLAIM_LEASE_SECONDS = 30;
@@ -87,19 +73,4 @@ export async function deliverOutboxRows(
     await db.update(outbox).set({ processedAt: sql`now()` }).where(eq(outbox.id, row.id));
   }
   return { published, failed };
-}
-
-/**
- * Publishes outbox rows right after their transaction committed and marks
- * them done. A failure leaves the row for the background publisher to retry;
- * it never fails the request that wrote it.
- */
-export async function publishOutboxRows(db: DbOrTx, publisher: Publisher, ids: number[]): Promise<void> {
-  if (ids.length === 0) return;
-  try {
-    const rows = await claimOutboxRows(db, { ids, limit: ids.length });
-    await deliverOutboxRows(db, publisher, rows);
-  } catch (error) {
-    log.error({ err: error, outboxIds: ids }, "after-commit publish failed; the background publisher will retry");
-  }
 }

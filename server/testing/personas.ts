@@ -2,6 +2,8 @@ import { createCaller } from "../api/root";
 import type { Db } from "@/db/types";
 import { users } from "@/db/schema";
 import { hashPassword } from "../auth/password";
+import type { Publisher } from "../realtime/publisher";
+import { testPublisher } from "./publisher";
 
 export type Persona = { id: string; username: string; displayName: string };
 
@@ -31,6 +33,6 @@ export function createPersonas(db: Db, ...names: string[]): Promise<Persona[]> {
 export const PERSONA_PASSWORD = "correct horse battery";
 
 /** A tRPC caller acting as this persona (or signed out when null). */
-export function callerFor(db: Db, persona: Persona | null) {
-  return createCaller({ db, user: persona ? { id: persona.id, name: persona.displayName } : null });
+export function callerFor(db: Db, persona: Persona | null, publisher: Publisher = testPublisher()) {
+  return createCaller({ db, user: persona ? { id: persona.id, name: persona.displayName } : null, publisher });
 }

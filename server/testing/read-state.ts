@@ -2,13 +2,10 @@ import { sql } from "drizzle-orm";
 import { queryRows } from "@/db/client";
 import type { Db, DbOrTx } from "@/db/types";
 import { appendMessage } from "../messaging/append";
-import type { Publisher } from "../realtime/publisher";
+import { flushPublished } from "../realtime/announce";
 import type { Persona } from "./personas";
 
-/** Routes the process-wide publisher (used by routers) to a test Soketi. */
-export function useTestPublisher(publisher: Publisher) {
-  (globalThis as unknown as { chorusPublisher?: Publisher }).chorusPublisher = publisher;
-}
+export { useTestPublisher } from "./publisher";
 
 /** Messages through the real append path, one transaction each; returns their seqs. */
 export async function say(db: Db, conversationId: string, sender: Persona | null, bodies: string[]): Promise<number[]> {
@@ -28,11 +25,15 @@ export async function say(db: Db, conversationId: string, sender: Persona | null
  * database must have no other writers meanwhile.
  */
 export async function rowsWrittenBy(db: DbOrTx, action: () => Promise<unknown>): Promise<Record<string, number>> {
+  // Marks from earlier work settle first; this action's own are flushed after it.
+  await flushPublished(db);
   const [before] = await queryRows<{ xid: string }>(
     db,
     sql`select (pg_current_xact_id()::text::bigint % 4294967296)::text as xid`,
   );
   await action();
+  // "Published" marks are batched a few milliseconds after the publish: they belong to this action.
+  await flushPublished(db);
   const after = sql`xmin::text::bigint > ${before.xid}::bigint`;
   const [row] = await queryRows<Record<string, string | number>>(
     db,

@@ -9,10 +9,14 @@ export const conversationRouter = createTRPCRouter({
     .input(listConversationsInput)
     .query(({ ctx, input }) => listConversations(ctx.db, ctx.user.id, input)),
   get: memberProcedure.query(({ ctx }) => describeConversation(ctx.db, ctx.membership)),
-  openDm: protectedProcedure.input(openDmInput).mutation(({ ctx, input }) => openDm(ctx.db, ctx.user.id, input.userId)),
+  openDm: protectedProcedure
+    .input(openDmInput)
+    .mutation(({ ctx, input }) => openDm(ctx.db, ctx.user.id, input.userId, { publisher: ctx.publisher })),
   mute: memberProcedure
     .input(muteInput)
-    .mutation(({ ctx, input }) => muteConversation(ctx.db, { userId: ctx.user.id, ...input })),
+    .mutation(({ ctx, input }) =>
+      muteConversation(ctx.db, { userId: ctx.user.id, ...input }, { publisher: ctx.publisher }),
+    ),
   /** The app badge: unread in conversations that are not muted. */
   unreadTotal: protectedProcedure.query(({ ctx }) => unreadTotal(ctx.db, ctx.user.id)),
 });

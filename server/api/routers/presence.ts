@@ -2,8 +2,6 @@ import { z } from "zod";
 import { countOnlineMembers, getOwnPresence, getPresence, manualStatuses } from "../../presence/status";
 import { presenceSettings } from "../../presence/settings";
 import { heartbeat, setStatus } from "../../presence/transitions";
-import { publishOutboxRows } from "../../realtime/outbox";
-import { getPublisher } from "../../realtime/publisher";
 import { createTRPCRouter, memberProcedure, protectedProcedure } from "../trpc";
 
 export const MAX_PRESENCE_IDS = 200;
@@ -21,9 +19,7 @@ export const presenceRouter = createTRPCRouter({
     .input(z.object({ away: z.boolean().default(false) }).default({ away: false }))
     .output(userPresence)
     .mutation(async ({ ctx, input }) => {
-      const result = await heartbeat(ctx.db, ctx.user.id, { away: input.away });
-      await publishOutboxRows(ctx.db, getPublisher(), result.outboxIds);
-      return result.presence;
+      return (await heartbeat(ctx.db, ctx.user.id, { away: input.away, publisher: ctx.publisher })).presence;
     }),
 
   /** Busy, away or online by choice; null returns to automatic. */
@@ -31,9 +27,7 @@ export const presenceRouter = createTRPCRouter({
     .input(z.object({ status: z.enum(manualStatuses).nullable() }))
     .output(userPresence)
     .mutation(async ({ ctx, input }) => {
-      const result = await setStatus(ctx.db, ctx.user.id, input.status);
-      await publishOutboxRows(ctx.db, getPublisher(), result.outboxIds);
-      return result.presence;
+      return (await setStatus(ctx.db, ctx.user.id, input.status, { publisher: ctx.publisher })).presence;
     }),
 
   /** Status and last seen of up to 200 users; users you share no conversation with are left out. */

@@ -1,0 +1,79 @@
+// `npm start` (and `npm run build` with --build-only): build when the sources
+// changed, then run the bundled server (server/main.ts) in THIS process: no
+// npm → tsx → next CLI → next-server chain, one Node process serving everything.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const root = path.resolve(import.meta.dirname, "..");
+process.chdir(root);
+process.env.CHORUS_ROOT = root;
+const buildOnly = process.argv.includes("--build-only");
+const distDir = path.resolve(root, process.env.NEXT_DIST_DIR || ".next");
+const serverBundle = path.join(distDir, "chorus", "server.mjs");
+const hashFile = path.join(distDir, "chorus-source-hash");
+
+/** A hash of everything the build depends on, so a pulled change triggers a rebuild. */
+function sourceHash() {
+  const hash = createHash("sha256");
+  const walk = (p) => {
+    if (statSync(p).isDirectory()) {
+      for (const entry of readdirSync(p).sort()) walk(path.join(p, entry));
+    } else if (/\.(tsx?|m?js|css|json|sql)$/.test(p) && !/\.test\.tsx?$/.test(p)) {
+      hash.update(p).update(readFileSync(p));
+    }
+  };
+  for (const entry of [
+    "app",
+    "components",
+    "server",
+    "db",
+    "lib",
+    "types",
+    "proxy.ts",
+    "next.config.mjs",
+    "package-lock.json",
+    "tsconfig.json",
+  ]) {
+    if (existsSync(entry)) walk(entry);
+  }
+  return hash.digest("hex");
+}
+
+async function buildIfNeeded() {
+  const wanted = sourceHash();
+  const current = existsSync(hashFile) ? readFileSync(hashFile, "utf8") : "";
+  if (existsSync(path.join(distDir, "BUILD_ID")) && existsSync(serverBundle) && current === wanted) return;
+  console.log("Building Chorus (first start or changed sources)...");
+  const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+  const built = spawnSync(process.execPath, [nextBin, "build"], {
+    stdio: "inherit",
+    env: { ...process.env, NODE_ENV: "production" },
+  });
+  if (built.status !== 0) fail("`next build` failed (see above).");
+  const esbuild = await import("esbuild");
+  // Our own code is bundled; packages load from node_modules as usual.
+  await esbuild.build({
+    entryPoints: [path.join(root, "server", "main.ts")],
+    outfile: serverBundle,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    tsconfig: path.join(root, "tsconfig.json"),
+    logLevel: "warning",
+  });
+  await esbuild.stop();
+  writeFileSync(hashFile, wanted);
+}
+
+function fail(message) {
+  console.error(`\nChorus cannot start: ${message}\n`);
+  process.exit(1);
+}
+
+await buildIfNeeded();
+if (!buildOnly) await import(pathToFileURL(serverBundle).href);

@@ -1,0 +1,114 @@
+// The Chorus server: ONE process holds the database handle, the background
+// workers, the embedded Soketi (unless PUSHER_HOST names one), Next.js for
+// pages and next-auth, and the lean node:http path for the API.
+// `npm start` runs the bundled build of this file (scripts/start.mjs);
+// `npm run dev` runs it through tsx with Next's dev server.
+import path from "node:path";
+
+const started = performance.now();
+const dev = process.argv.includes("--dev");
+(process.env as Record<string, string>).NODE_ENV = dev ? "development" : "production";
+// Self-hosted behind any proxy: trust the Host header unless NEXTAUTH_URL is set.
+process.env.AUTH_TRUST_HOST ??= "true";
+// Soketi pulls in aws-sdk v2, which prints a maintenance notice at load.
+process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE ??= "1";
+
+function fail(message: string): never {
+  console.error(`\nChorus cannot start: ${message}\n`);
+  process.exit(1);
+}
+
+const { soketiNodeProblem } = await import("./realtime/node-support");
+const nodeProblem = soketiNodeProblem(process.versions.node);
+if (nodeProblem && !process.env.PUSHER_HOST) fail(nodeProblem);
+
+let env: typeof import("./env.js").env;
+try {
+  ({ env } = await import("./env.js"));
+} catch (error) {
+  fail((error as Error).message);
+}
+
+const { logger } = await import("./logger");
+const { authSecret, pusherSecret } = await import("./config/secrets");
+const { createPublisher } = await import("./realtime/publisher");
+const { realtimeServerConfig } = await import("./realtime/config");
+const { startServerRuntime } = await import("./runtime");
+const { createChorusServer } = await import("./node-http/server");
+
+let soketi: { stop: () => Promise<void> } | undefined;
+if (!env.PUSHER_HOST) {
+  const { startEmbeddedSoketi, SoketiUnavailableError } = await import("./realtime/soketi");
+  const { soketiWebhooks } = await import("./realtime/webhooks");
+  try {
+    soketi = await startEmbeddedSoketi({
+      host: env.SOKETI_HOST,
+      port: env.SOKETI_PORT,
+      appId: env.PUSHER_APP_ID,
+      key: env.PUSHER_KEY,
+      secret: pusherSecret(),
+      webhooks: soketiWebhooks(`http://127.0.0.1:${env.PORT}`),
+    });
+  } catch (error) {
+    if (error instanceof SoketiUnavailableError) fail(error.message);
+    fail(`the embedded Soketi did not start on port ${env.SOKETI_PORT}: ${(error as Error).message}`);
+  }
+}
+
+const realtime = realtimeServerConfig();
+const publisher = createPublisher(realtime);
+// Next's bundled modules (pages) find the process's publisher here too.
+(globalThis as unknown as { chorusPublisher?: typeof publisher }).chorusPublisher = publisher;
+const runtime = await startServerRuntime(publisher);
+
+const { default: next } = await import("next");
+const root = process.env.CHORUS_ROOT ?? path.resolve(import.meta.dirname, dev ? ".." : "../..");
+const app = next({ dev, dir: root, port: env.PORT });
+await app.prepare();
+
+const server = createChorusServer({
+  db: runtime.db,
+  publisher,
+  authSecret: authSecret(),
+  webhook: { key: realtime.key, secret: realtime.secret },
+  next: app.getRequestHandler(),
+  upgrade: dev ? app.getUpgradeHandler() : undefined,
+});
+await new Promise<void>((resolve, reject) => {
+  server.once("error", reject);
+  server.listen(env.PORT, () => resolve());
+});
+logger.info(
+  {
+    port: env.PORT,
+    dev,
+    readyMs: Math.round(performance.now() - started),
+    rssMb: Math.round(process.memoryUsage.rss() / 1e6),
+  },
+  "chorus ready",
+);
+console.log(`Chorus is ready on http://localhost:${env.PORT}`);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "shutting down");
+  const force = setTimeout(() => {
+    logger.error("shutdown took longer than 10 s; exiting");
+    process.exit(1);
+  }, 10_000);
+  force.unref();
+  // Stop accepting, let requests in flight finish, then the workers, Soketi and the database.
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+  await runtime.stop();
+  await app.close().catch((error: unknown) => logger.error({ err: error }, "next failed to close"));
+  await soketi?.stop();
+  logger.info("shutdown complete");
+  process.exit(0);
+}
+process.once("SIGTERM", () => void shutdown("SIGTERM"));
+process.once("SIGINT", () => void shutdown("SIGINT"));

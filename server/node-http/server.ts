@@ -1,0 +1,196 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
+import { sql } from "drizzle-orm";
+import type { Db } from "@/db/types";
+import { MAX_TRPC_BATCH } from "@/lib/limits";
+import { appRouter } from "../api/root";
+import type { Context } from "../api/trpc";
+import { sessionUserFromCookies } from "../auth/session";
+import { logger } from "../logger";
+import { handlePusherWebhook, type WebhookCredentials } from "../presence/webhook";
+import { authorizeChannels, parseChannelAuthRequest } from "../realtime/authorize";
+import type { Publisher } from "../realtime/publisher";
+import { BodyTooLargeError, readBody } from "./body";
+import { clientIp, crossSiteRefusal, isJson } from "./guards";
+
+const log = logger.child({ domain: "http" });
+
+export type ApiDeps = {
+  db: Db;
+  publisher: Publisher;
+  authSecret: string;
+  webhook: WebhookCredentials;
+  /** Extra headers on every API answer (security headers). */
+  headers?: () => Record<string, string>;
+};
+
+export type ChorusServerOptions = ApiDeps & {
+  /** Everything that is not the API: pages, next-auth's routes, assets. */
+  next: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** Next's dev-mode websocket (hot reload). */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>;
+};
+
+function send(res: ServerResponse, status: number, body: unknown, deps: ApiDeps) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...deps.headers?.(),
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
+  res.end(text);
+}
+
+function refuse(res: ServerResponse, status: number, code: string, message: string, deps: ApiDeps) {
+  // Same shape as a tRPC error, so every client reads every refusal alike.
+  send(res, status, { error: { message, code } }, deps);
+}
+
+/** Reads the body, answering 413 (and closing the connection) when it is too large. */
+async function bodyOrRefuse(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): Promise<string | null> {
+  try {
+    return await readBody(req);
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    res.setHeader("connection", "close");
+    refuse(res, 413, "PAYLOAD_TOO_LARGE", error.message, deps);
+    res.once("finish", () => req.destroy());
+    return null;
+  }
+}
+
+async function health(res: ServerResponse, deps: ApiDeps) {
+  try {
+    await deps.db.execute(sql`select 1`);
+    send(res, 200, { ok: true }, deps);
+  } catch (error) {
+    log.error({ err: error }, "health check failed");
+    send(res, 503, { ok: false }, deps);
+  }
+}
+
+async function trpc(req: IncomingMessage, res: ServerResponse, path: string, deps: ApiDeps) {
+  if (req.method === "POST") {
+    const refusal = crossSiteRefusal(req.headers);
+    if (refusal) return refuse(res, 403, "FORBIDDEN", refusal, deps);
+    if (!isJson(req.headers)) {
+      return refuse(res, 415, "UNSUPPORTED_MEDIA_TYPE", "Send tRPC calls as application/json", deps);
+    }
+    const body = await bodyOrRefuse(req, res, deps);
+    if (body === null) return;
+    // The adapter reads a string body as is; ours is already size-checked.
+    (req as IncomingMessage & { body?: string }).body = body;
+  }
+  for (const [name, value] of Object.entries(deps.headers?.() ?? {})) res.setHeader(name, value);
+  res.setHeader("cache-control", "no-store");
+  await nodeHTTPRequestHandler({
+    req,
+    res,
+    path,
+    router: appRouter,
+    maxBatchSize: MAX_TRPC_BATCH,
+    createContext: async (): Promise<Context> => ({
+      db: deps.db,
+      publisher: deps.publisher,
+      user: await sessionUserFromCookies(req.headers.cookie, deps.authSecret),
+      ip: clientIp(req.headers, req.socket.remoteAddress),
+    }),
+  });
+}
+
+async function channelAuth(req: IncomingMessage, res: ServerResponse, deps: ApiDeps) {
+  if (req.method !== "POST") return refuse(res, 405, "METHOD_NOT_SUPPORTED", "Use POST", deps);
+  const refusal = crossSiteRefusal(req.headers);
+  if (refusal) return refuse(res, 403, "FORBIDDEN", refusal, deps);
+  const body = await bodyOrRefuse(req, res, deps);
+  if (body === null) return;
+  const user = await sessionUserFromCookies(req.headers.cookie, deps.authSecret);
+  if (!user) return send(res, 401, { error: "Sign in first" }, deps);
+  const parsed = parseChannelAuthRequest(String(req.headers["content-type"] ?? ""), body);
+  if ("error" in parsed) return send(res, 400, { error: parsed.error }, deps);
+  const results = await authorizeChannels(deps.db, deps.publisher, user.id, parsed.socketId, parsed.channels);
+  if (parsed.batch) return send(res, 200, { channels: results }, deps);
+  const result = results[parsed.channels[0]];
+  if ("auth" in result) return send(res, 200, result, deps);
+  send(res, result.status, { error: result.error }, deps);
+}
+
+async function webhook(req: IncomingMessage, res: ServerResponse, deps: ApiDeps) {
+  if (req.method !== "POST") return refuse(res, 405, "METHOD_NOT_SUPPORTED", "Use POST", deps);
+  const body = await bodyOrRefuse(req, res, deps);
+  if (body === null) return;
+  const header = (name: string) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const answer = await handlePusherWebhook(
+    { rawBody: body, key: header("x-pusher-key"), signature: header("x-pusher-signature") },
+    { db: deps.db, publisher: deps.publisher, credentials: deps.webhook },
+  );
+  send(res, answer.status, answer.body, deps);
+}
+
+const TRPC_PREFIX = "/api/trpc/";
+
+/**
+ * The API's request handler: tRPC, channel auth, Soketi's webhooks and
+ * health straight on node:http, sharing the process's database handle and
+ * publisher; null for everything else (Next.js serves it).
+ */
+export function apiHandler(deps: ApiDeps) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const url = req.url ?? "/";
+    const query = url.indexOf("?");
+    const pathname = query === -1 ? url : url.slice(0, query);
+    try {
+      if (pathname.startsWith(TRPC_PREFIX)) {
+        let path: string;
+        try {
+          path = decodeURIComponent(pathname.slice(TRPC_PREFIX.length));
+        } catch {
+          refuse(res, 400, "BAD_REQUEST", "The procedure path is malformed", deps);
+          return true;
+        }
+        await trpc(req, res, path, deps);
+      } else if (pathname === "/api/pusher/auth") await channelAuth(req, res, deps);
+      else if (pathname === "/api/pusher/webhook") await webhook(req, res, deps);
+      else if (pathname === "/api/health") await health(res, deps);
+      else return false;
+    } catch (error) {
+      log.error({ err: error, path: pathname }, "request failed");
+      if (!res.headersSent)
+        refuse(res, 500, "INTERNAL_SERVER_ERROR", "Something went wrong on our side. Please try again.", deps);
+      else res.destroy();
+    }
+    return true;
+  };
+}
+
+/** The one HTTP server of a Chorus process: the lean API path first, Next.js for the rest. */
+export function createChorusServer(options: ChorusServerOptions): Server {
+  const api = apiHandler(options);
+  const server = createServer((req, res) => {
+    void api(req, res).then((handled) => {
+      if (handled) return;
+      options.next(req, res).catch((error: unknown) => {
+        log.error({ err: error, url: req.url }, "page request failed");
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+  });
+  if (options.upgrade) {
+    const upgrade = options.upgrade;
+    server.on("upgrade", (req, socket, head) => {
+      upgrade(req, socket, head).catch((error: unknown) => {
+        log.error({ err: error }, "upgrade failed");
+        socket.destroy();
+      });
+    });
+  }
+  // Keep-alive longer than typical proxies' idle timeouts, so they never reuse a socket we just closed.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  return server;
+}

@@ -1,0 +1,33 @@
+import type { RealtimeEventName } from "../realtime/events";
+import type { Publisher } from "../realtime/publisher";
+
+export type Published = { channels: string[]; event: RealtimeEventName; payload: unknown };
+
+/**
+ * A publisher that keeps what it is asked to publish, for suites about
+ * database state; suites about delivery use the real test Soketi
+ * (server/testing/realtime.ts) through useTestPublisher.
+ */
+export function recordingPublisher(): Publisher & { published: Published[] } {
+  const published: Published[] = [];
+  return {
+    published,
+    async publish(channels, event, payload) {
+      published.push({ channels: Array.isArray(channels) ? channels : [channels], event, payload });
+    },
+    authorizeChannel: (socketId, channel) => ({ auth: `test:${socketId}:${channel}` }),
+  };
+}
+
+let current: Publisher | undefined;
+
+/** Routes callers made by callerFor (and the receipts notifier) to a test Soketi's publisher. */
+export function useTestPublisher(publisher: Publisher) {
+  current = publisher;
+  (globalThis as unknown as { chorusPublisher?: Publisher }).chorusPublisher = publisher;
+}
+
+export function testPublisher(): Publisher {
+  current ??= recordingPublisher();
+  return current;
+}
