@@ -98,6 +98,21 @@ const hugeStrings = [
   " ".repeat(10_000),
 ];
 
+// Shaped like the keyset cursors list endpoints hand out (base64url JSON), with odd parts inside.
+const uuidish = fc.oneof(fc.uuid(), fc.constantFrom("-".repeat(36), "f".repeat(36), `${"0".repeat(35)}g`));
+const cursorPart = fc.oneof(
+  fc.string({ unit: char, maxLength: 20 }),
+  fc.constantFrom("2026-12-01 12:00:00.123456+00", "not a date", "infinity", "epoch", "294277-01-01", ""),
+  number,
+);
+const cursorShaped = fc
+  .oneof(
+    fc.record({ at: cursorPart, id: uuidish }),
+    fc.tuple(fc.oneof(fc.integer(), edgeNumber), cursorPart, uuidish),
+    fc.anything(),
+  )
+  .map((c) => Buffer.from(JSON.stringify(c) ?? "null").toString("base64url"));
+
 function stringArb(world: World) {
   const ids = [world.alice.id, world.bob.id, world.carol.id, world.dave.id, world.erin.id, world.frank.id];
   const conversations = [world.groupId, world.dmId];
@@ -129,6 +144,7 @@ function stringArb(world: World) {
       ),
     },
     { weight: 1, arbitrary: fc.constantFrom(...hugeStrings) },
+    { weight: 1, arbitrary: cursorShaped },
   );
 }
 
@@ -247,26 +263,48 @@ function slots(value: unknown, into: { parent: Record<string, unknown>; key: str
   return into;
 }
 
+function decodeCursorLike(text: string): unknown {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
+    return value && typeof value === "object" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const encodeCursorLike = (value: unknown) => Buffer.from(safeStringify(value)).toString("base64url");
+
 function mutate(valid: unknown, m: Mutation): unknown {
   if (valid === undefined || valid === null || typeof valid !== "object") return m.value;
   const copy = structuredClone(valid) as Record<string, unknown>;
   const places = slots(copy);
   if (m.kind === "add" || places.length === 0) {
-    Object.defineProperty(copy, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
+    // Optional fields the valid input leaves out (cursor, limit, beforeSeq...) get odd strings and numbers too.
+    const value = [m.value, m.string, m.number][m.pick % 3];
+    Object.defineProperty(copy, m.key, { value, enumerable: true, writable: true, configurable: true });
     return copy;
   }
   const { parent, key } = places[m.pick % places.length];
   const old = parent[key];
   if (m.kind === "delete") delete parent[key];
   else if (m.kind === "tweak" && typeof old === "number") parent[key] = m.number;
-  else if (m.kind === "tweak" && typeof old === "string") parent[key] = m.string;
-  else parent[key] = m.value;
+  else if (m.kind === "tweak" && typeof old === "string") {
+    // A cursor is mutated inside its encoding too, so its decoder meets well-encoded nonsense.
+    const inner = m.pick % 2 === 0 ? decodeCursorLike(old) : undefined;
+    parent[key] = inner === undefined ? m.string : encodeCursorLike(mutate(inner, m));
+  } else parent[key] = m.value;
   return copy;
 }
 
 function mutationArb(world: World): fc.Arbitrary<Mutation> {
   return fc.record({
-    kind: fc.constantFrom("replace" as const, "tweak" as const, "tweak" as const, "delete" as const, "add" as const),
+    kind: fc.constantFrom(
+      "replace" as const,
+      "tweak" as const,
+      "tweak" as const,
+      "delete" as const,
+      "add" as const,
+      "add" as const,
+    ),
     pick: fc.nat(),
     key: fc.oneof(edgeKey, stringArb(world)),
     value: anyInputArb(world),
@@ -327,6 +365,37 @@ class WriteGuard {
   }
 }
 
+/**
+ * The optional fields a matrix input leaves out, filled with real values
+ * (a cursor the endpoint handed out), so mutations reach their decoders.
+ */
+async function optionalFields(db: Db, world: World, path: string): Promise<Record<string, unknown>> {
+  const carol = callerAs(db, world.carol);
+  switch (path) {
+    case "conversation.list": {
+      await callerAs(db, world.carol).conversation.openDm({ userId: world.erin.id });
+      const page = await carol.conversation.list({ limit: 1 });
+      return { cursor: page.nextCursor, limit: 30 };
+    }
+    case "group.members": {
+      const page = await carol.group.members({ conversationId: world.groupId, limit: 1 });
+      return { cursor: page.nextCursor, limit: 50 };
+    }
+    case "message.history":
+      return { beforeSeq: world.groupSeq, limit: 50 };
+    case "user.search":
+      return { limit: 20 };
+    case "user.updateProfile":
+      return { avatarUrl: "https://example.com/carol.png" };
+    case "group.create":
+      return { avatarUrl: "https://example.com/g.png", announcement: "Welcome" };
+    case "group.update":
+      return { avatarUrl: "https://example.com/g.png" };
+    default:
+      return {};
+  }
+}
+
 async function dbAnswers(db: Db) {
   const [row] = await queryRows<{ ok: number }>(db, sql`select 1 as ok`);
   expect(Number(row.ok)).toBe(1);
@@ -355,7 +424,12 @@ describe.each(testDrivers)("fuzzing every procedure's input (%s)", (driver) => {
       const callers = managedByRole.has(path) ? [world.carol, world.alice] : [world.carol];
       const guard = new WriteGuard(db);
       const tally: Record<string, number> = {};
-      const valid = (authzMatrix[path]?.input ?? (() => undefined)) as (w: World, me: Persona) => unknown;
+      const base = (authzMatrix[path]?.input ?? (() => undefined)) as (w: World, me: Persona) => unknown;
+      const extra = await optionalFields(db, world, path);
+      const valid = (w: World, me: Persona) => {
+        const input = base(w, me);
+        return input && typeof input === "object" ? { ...input, ...extra } : input;
+      };
       const input = fc.tuple(
         fc.oneof(
           anyInputArb(world).map((value) => ({ kind: "any" as const, value })),

@@ -21,16 +21,23 @@ type Cursor = [rank: number, name: string, userId: string];
 
 const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString("base64url");
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// A name we encoded came out of Postgres text, which cannot hold NUL or lone surrogates:
+// a cursor carrying them was not ours, and would fail in the query as a 500.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const couldBeStored = (name: string) => !name.includes("\u0000") && !LONE_SURROGATE.test(name);
+
 function decodeCursor(raw: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as unknown;
     if (
       Array.isArray(c) &&
       c.length === 3 &&
-      Number.isInteger(c[0]) &&
+      (c[0] === 0 || c[0] === 1 || c[0] === 2) &&
       typeof c[1] === "string" &&
+      couldBeStored(c[1]) &&
       typeof c[2] === "string" &&
-      /^[0-9a-f-]{36}$/i.test(c[2])
+      UUID.test(c[2])
     ) {
       return c as Cursor;
     }
