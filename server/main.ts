@@ -35,6 +35,7 @@ const { createPublisher } = await import("./realtime/publisher");
 const { realtimeServerConfig } = await import("./realtime/config");
 const { startServerRuntime } = await import("./runtime");
 const { createChorusServer } = await import("./node-http/server");
+const { apiSecurityHeaders, servedOverHttps } = await import("./security/headers");
 
 let soketi: { stop: () => Promise<void> } | undefined;
 if (!env.PUSHER_HOST) {
@@ -71,6 +72,7 @@ const server = createChorusServer({
   publisher,
   authSecret: authSecret(),
   webhook: { key: realtime.key, secret: realtime.secret },
+  headers: (req) => apiSecurityHeaders({ https: servedOverHttps(req.headers["x-forwarded-proto"]) }),
   next: app.getRequestHandler(),
   upgrade: dev ? app.getUpgradeHandler() : undefined,
 });

@@ -10,6 +10,7 @@ import { conversationChannel, userChannel } from "../realtime/channels";
 import { seedGroup, tableCounts } from "../testing/conversations";
 import { createPersonas, type Persona } from "../testing/personas";
 import { startTestSoketi, type TestSoketi } from "../testing/realtime";
+import { apiSecurityHeaders } from "../security/headers";
 import { MAX_REQUEST_BYTES } from "./body";
 import { createChorusServer } from "./server";
 
@@ -40,6 +41,7 @@ describe.each(testDrivers)("the lean API path (%s)", (driver) => {
       publisher: realtime.publisher,
       authSecret: AUTH_SECRET,
       webhook: { key: realtime.config.key, secret: realtime.config.secret },
+      headers: () => apiSecurityHeaders(),
       next: async (req, res) => {
         pagesServed.push(req.url ?? "");
         res.writeHead(200, { "content-type": "text/plain" }).end("a page");
@@ -219,6 +221,19 @@ describe.each(testDrivers)("the lean API path (%s)", (driver) => {
       body: JSON.stringify({ socket_id: "123.456", channels: [userChannel(alice.id)] }),
     });
     expect(signedOut.status).toBe(401);
+  });
+
+  it("sends the security headers on every API answer, refusals included", async () => {
+    const answers = [
+      await call("GET", "/api/health"),
+      await call("GET", "/api/trpc/user.me", { headers: { cookie: aliceCookie } }),
+      await call("GET", "/api/trpc/user.me"),
+      await call("POST", "/api/pusher/auth", { headers: { origin: "https://evil.example" }, body: "{}" }),
+    ];
+    for (const answer of answers) {
+      expect(answer.headers["x-content-type-options"]).toBe("nosniff");
+      expect(answer.headers["x-frame-options"]).toBe("DENY");
+    }
   });
 
   it("hands every other path to Next.js", async () => {

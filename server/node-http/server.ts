@@ -22,7 +22,7 @@ export type ApiDeps = {
   authSecret: string;
   webhook: WebhookCredentials;
   /** Extra headers on every API answer (security headers). */
-  headers?: () => Record<string, string>;
+  headers?: (req: IncomingMessage) => Record<string, string>;
 };
 
 export type ChorusServerOptions = ApiDeps & {
@@ -35,7 +35,7 @@ export type ChorusServerOptions = ApiDeps & {
 function send(res: ServerResponse, status: number, body: unknown, deps: ApiDeps) {
   const text = JSON.stringify(body);
   res.writeHead(status, {
-    ...deps.headers?.(),
+    ...deps.headers?.(res.req),
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),
     "cache-control": "no-store",
@@ -83,7 +83,7 @@ async function trpc(req: IncomingMessage, res: ServerResponse, path: string, dep
     // The adapter reads a string body as is; ours is already size-checked.
     (req as IncomingMessage & { body?: string }).body = body;
   }
-  for (const [name, value] of Object.entries(deps.headers?.() ?? {})) res.setHeader(name, value);
+  for (const [name, value] of Object.entries(deps.headers?.(req) ?? {})) res.setHeader(name, value);
   res.setHeader("cache-control", "no-store");
   await nodeHTTPRequestHandler({
     req,
