@@ -10,6 +10,8 @@ const nextConfig = {
   serverExternalPackages: ["@electric-sql/pglite", "@node-rs/argon2", "pino", "postgres", "@soketi/soketi", "pusher"],
   // `npm run typecheck` checks types; the build need not do it twice.
   typescript: { ignoreBuildErrors: true },
+  // Pages load on first request instead of all at start: a small server's memory goes to the database.
+  experimental: { preloadEntriesOnStart: false },
 };
 
 export default nextConfig;
