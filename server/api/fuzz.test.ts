@@ -118,6 +118,7 @@ function stringArb(world: World) {
   const conversations = [world.groupId, world.dmId];
   return fc.oneof(
     { weight: 4, arbitrary: fc.string({ unit: char, maxLength: 30 }) },
+    { weight: 2, arbitrary: fc.string({ unit: edgeChar, minLength: 1, maxLength: 3 }) },
     { weight: 2, arbitrary: fc.constantFrom(...ids, ...conversations) },
     { weight: 1, arbitrary: fc.uuid() },
     {
@@ -290,7 +291,14 @@ function mutate(valid: unknown, m: Mutation): unknown {
   else if (m.kind === "tweak" && typeof old === "string") {
     // A cursor is mutated inside its encoding too, so its decoder meets well-encoded nonsense.
     const inner = m.pick % 2 === 0 ? decodeCursorLike(old) : undefined;
-    parent[key] = inner === undefined ? m.string : encodeCursorLike(mutate(inner, m));
+    // Or odd text spliced into the valid string ("https://example.com/a.png\u0000"), which passes more checks.
+    const at = m.pick % (old.length + 1);
+    parent[key] =
+      inner !== undefined
+        ? encodeCursorLike(mutate(inner, m))
+        : m.pick % 3 === 0
+          ? m.string
+          : old.slice(0, at) + m.string + old.slice(at);
   } else parent[key] = m.value;
   return copy;
 }

@@ -34,6 +34,17 @@ describe.each(testDrivers)("inputs found by fuzzing (%s)", (driver) => {
     expect(await footprint(handle.db)).toEqual(before);
   });
 
+  it("an avatar URL with a NUL in it is refused as a bad request, not a 500, for a profile and a group", async () => {
+    const [alice] = await createPersonas(handle.db, "alice");
+    const conversationId = await seedGroup(handle.db, alice, [carol]);
+    const avatarUrl = "https://example.com/a.png\u0000";
+    const before = await footprint(handle.db);
+    expect(await codeOf(callerFor(handle.db, carol).user.updateProfile({ avatarUrl }))).toBe("BAD_REQUEST");
+    expect(await codeOf(callerFor(handle.db, carol).group.create({ name: "Avatars", avatarUrl }))).toBe("BAD_REQUEST");
+    expect(await codeOf(callerFor(handle.db, alice).group.update({ conversationId, avatarUrl }))).toBe("BAD_REQUEST");
+    expect(await footprint(handle.db)).toEqual(before);
+  });
+
   it("a member-list cursor carrying a NUL, a lone surrogate, a non-UUID id or an unknown rank is a bad request, not a 500", async () => {
     const [alice, bob] = await createPersonas(handle.db, "alice", "bob");
     const conversationId = await seedGroup(handle.db, alice, [bob, carol]);
