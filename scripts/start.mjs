@@ -11,6 +11,7 @@ const root = path.resolve(import.meta.dirname, "..");
 process.chdir(root);
 process.env.CHORUS_ROOT = root;
 const buildOnly = process.argv.includes("--build-only");
+const buildStep = process.argv.includes("--build-step");
 const distDir = path.resolve(root, process.env.NEXT_DIST_DIR || ".next");
 const serverBundle = path.join(distDir, "chorus", "server.mjs");
 const hashFile = path.join(distDir, "chorus-source-hash");
@@ -42,11 +43,14 @@ function sourceHash() {
   return hash.digest("hex");
 }
 
-async function buildIfNeeded() {
-  const wanted = sourceHash();
+function needsBuild() {
   const current = existsSync(hashFile) ? readFileSync(hashFile, "utf8") : "";
-  if (existsSync(path.join(distDir, "BUILD_ID")) && existsSync(serverBundle) && current === wanted) return;
-  console.log("Building Chorus (first start or changed sources)...");
+  return !existsSync(path.join(distDir, "BUILD_ID")) || !existsSync(serverBundle) || current !== sourceHash();
+}
+
+/** Runs in a child process of its own, so the serving process never carries the build's memory. */
+async function build() {
+  const wanted = sourceHash();
   const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
   const built = spawnSync(process.execPath, [nextBin, "build"], {
     stdio: "inherit",
@@ -75,5 +79,13 @@ function fail(message) {
   process.exit(1);
 }
 
-await buildIfNeeded();
+if (buildStep) {
+  await build();
+  process.exit(0);
+}
+if (needsBuild()) {
+  console.log("Building Chorus (first start or changed sources)...");
+  const built = spawnSync(process.execPath, [import.meta.filename, "--build-step"], { stdio: "inherit" });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
 if (!buildOnly) await import(pathToFileURL(serverBundle).href);
