@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { flushPublished } from "../realtime/announce";
 import { queryRows } from "@/db/client";
 import { conversations, outbox } from "@/db/schema";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
@@ -85,6 +86,7 @@ describe.each(testDrivers)("a 10,000-member group (%s)", (driver) => {
           where m.conversation_id = ${groupId} and u.sync_version >= ${renamed.version}`,
     );
     expect(raised.n).toBe(BIG - 1);
+    await flushPublished(db);
     const hints = await db.select().from(outbox).where(eq(outbox.event, "sync"));
     const hint = hints.find((h) => (h.payload as { version: number }).version === renamed.version);
     expect(hint?.channels).toHaveLength(BIG - 1);

@@ -63,11 +63,17 @@ type Cursor = { at: string; id: string };
 
 const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString("base64url");
 
+// What Postgres prints for a timestamptz and a uuid: anything else was not made by encodeCursor.
+const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function decodeCursor(raw: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as Cursor;
-    if (typeof c.at === "string" && typeof c.id === "string" && /^[0-9a-f-]{36}$/i.test(c.id)) return c;
-  } catch {}
+    if (typeof c.at === "string" && typeof c.id === "string" && PG_TIMESTAMP.test(c.at) && UUID.test(c.id)) return c;
+  } catch {
+    // Not base64 JSON: refused below like any other foreign cursor.
+  }
   throw new AppError("BAD_REQUEST", "Invalid cursor");
 }
 

@@ -1,5 +1,6 @@
 import { and, asc, eq, ilike, ne, or, sql } from "drizzle-orm";
 import { z } from "zod";
+import { checkText } from "@/lib/text";
 import { users } from "@/db/schema";
 import { MAX_USER_SEARCH_CHARS } from "@/lib/limits";
 import type { DbOrTx } from "@/db/types";
@@ -7,9 +8,15 @@ import { displayNameSchema, findPublicUser, type PublicUser } from "../auth/acco
 import { AppError } from "../errors";
 
 export const avatarUrlSchema = z
-  .url("Avatar must be a URL")
-  .max(2048, "Avatar URL must be at most 2048 characters")
-  .refine((v) => /^https?:\/\//i.test(v), "Avatar must be an http(s) URL");
+  .string("Avatar must be a URL")
+  // Postgres text cannot hold NUL; a URL never needs controls, spaces or broken UTF-16.
+  .refine((v) => checkText(v, { field: "Avatar URL", max: 2048 }).ok && !/\s/.test(v), "Avatar URL is malformed")
+  .pipe(
+    z
+      .url("Avatar must be a URL")
+      .max(2048, "Avatar URL must be at most 2048 characters")
+      .refine((v) => /^https?:\/\//i.test(v), "Avatar must be an http(s) URL"),
+  );
 
 export const updateProfileInput = z
   .object({ displayName: displayNameSchema.optional(), avatarUrl: avatarUrlSchema.nullable().optional() })
@@ -35,6 +42,10 @@ export const searchUsersInput = z.object({
     .string()
     .trim()
     .min(1, "Type at least one character")
+    .refine(
+      (v) => checkText(v, { field: "Search", max: MAX_USER_SEARCH_CHARS }).ok,
+      "Search contains characters people do not type",
+    )
     .max(MAX_USER_SEARCH_CHARS, `Search for at most ${MAX_USER_SEARCH_CHARS} characters`),
   limit: z.number().int().min(1).max(50).default(20),
 });
