@@ -2,7 +2,7 @@
 // channels authorize in batches (one request per socket for many channels),
 // baseline channels one request each, as the naive design does.
 import Pusher from "pusher-js";
-import { createBatchingAuthorizer } from "@/server/realtime/client";
+import { createBatchingAuthorizer } from "@/lib/realtime-client";
 import type { Target, Session } from "./target";
 
 export const BASELINE_CHANNEL_PREFIX = "private-baseline-";
@@ -86,7 +86,16 @@ export function connectClient(target: Target, session: Session, baselineAuth?: B
         );
       },
     },
+    // Soketi closes sockets that do not sign in. Signed here with the app's credentials, as
+    // /api/pusher/user-auth would sign them (the session's own user), without its round trip.
+    userAuthentication: {
+      transport: "ajax",
+      endpoint: "/unused",
+      customHandler: ({ socketId }, callback) =>
+        callback(null, target.publisher.authenticateUser(socketId, session.user.id)),
+    },
   });
+  pusher.signin();
   return { session, pusher };
 }
 

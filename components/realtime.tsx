@@ -2,7 +2,12 @@
 import { createContext, type ReactNode, useContext, useEffect, useState } from "react";
 import type Pusher from "pusher-js";
 import type { RealtimeClientConfig } from "@/server/realtime/config";
-import { createRealtimeClient, httpBatchAuthorizer } from "@/server/realtime/client";
+import {
+  createRealtimeClient,
+  httpBatchAuthorizer,
+  httpUserAuthenticator,
+  reconnectWhenRefused,
+} from "@/lib/realtime-client";
 
 export type ConnectionState = "initialized" | "connecting" | "connected" | "unavailable" | "failed" | "disconnected";
 
@@ -27,8 +32,11 @@ export function RealtimeProvider({ config, children }: { config: RealtimeClientC
     const pusher = createRealtimeClient({
       config,
       authorize: httpBatchAuthorizer("/api/pusher/auth"),
+      authenticate: httpUserAuthenticator("/api/pusher/user-auth"),
       fallbackHost: window.location.hostname,
     });
+    // A removal closes all the user's sockets (every tab): each reconnects, and resubscribes where still allowed.
+    const stopReconnecting = reconnectWhenRefused(pusher);
     const update = (state: ConnectionState) => {
       document.documentElement.dataset.realtime = state;
       setValue({ pusher, state, config });
@@ -36,6 +44,7 @@ export function RealtimeProvider({ config, children }: { config: RealtimeClientC
     pusher.connection.bind("state_change", ({ current }: { current: ConnectionState }) => update(current));
     update(pusher.connection.state as ConnectionState);
     return () => {
+      stopReconnecting();
       pusher.disconnect();
       document.documentElement.dataset.realtime = "disconnected";
     };

@@ -28,6 +28,10 @@ const nobodyListening: Publisher = {
   authorizeChannel: () => {
     throw new Error("the seed authorizes no channels");
   },
+  authenticateUser: () => {
+    throw new Error("the seed signs in no sockets");
+  },
+  terminateUserConnections: async () => {},
 };
 
 export async function seed(db: Db, publisher: Publisher = nobodyListening): Promise<{ created: boolean }> {

@@ -3,6 +3,8 @@ import { queryRows } from "@/db/client";
 import { type Member, members } from "@/db/schema";
 import type { Db, Tx } from "@/db/types";
 import { AppError } from "../errors";
+import { logger } from "../logger";
+import type { Publisher } from "../realtime/publisher";
 import { userChannel } from "../realtime/channels";
 import { commitAndAnnounce, enqueueEvent } from "../realtime/announce";
 import {
@@ -26,6 +28,30 @@ import {
   requireRoom,
   type SetRoleInput,
 } from "./rules";
+
+const log = logger.child({ domain: "groups" });
+
+/**
+ * Soketi checks membership only when a channel is subscribed, so a former
+ * member's open socket would keep the group's channel. After the change
+ * commits, all of the user's sockets are closed (every tab, every
+ * conversation: removal is rare); their clients reconnect, sign in and
+ * resubscribe, and the group's channel is refused then.
+ */
+async function endRealtimeAccess(publisher: Publisher, userId: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await publisher.terminateUserConnections(userId);
+      return;
+    } catch (error) {
+      if (attempt >= 3) {
+        log.error({ err: error, userId }, "could not close a former member's sockets");
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
 
 async function currentMember(tx: Tx, conversationId: string, userId: string): Promise<Member> {
   const [row] = await tx
@@ -101,7 +127,7 @@ export async function removeMember(
   input: RemoveMemberInput,
   deps: GroupDeps,
 ): Promise<{ version: number }> {
-  return commitAndAnnounce(db, deps.publisher, async (tx) => {
+  const result = await commitAndAnnounce(db, deps.publisher, async (tx) => {
     const { group, actor } = await lockGroupForChange(tx, input.conversationId, actorId);
     if (input.userId === actorId) throw new AppError("BAD_REQUEST", "To leave the group, use leave");
     requireManager(actor.role, "remove members");
@@ -127,6 +153,8 @@ export async function removeMember(
     });
     return { version };
   });
+  await endRealtimeAccess(deps.publisher, input.userId);
+  return result;
 }
 
 /**
@@ -139,7 +167,7 @@ export async function leaveGroup(
   input: LeaveGroupInput,
   deps: GroupDeps,
 ): Promise<{ version: number; archived: boolean; newOwnerId: string | null }> {
-  return commitAndAnnounce(db, deps.publisher, async (tx) => {
+  const result = await commitAndAnnounce(db, deps.publisher, async (tx) => {
     const { group, actor } = await lockGroupForChange(tx, input.conversationId, actorId);
     const [successor] = await tx
       .select({ userId: members.userId })
@@ -179,6 +207,8 @@ export async function leaveGroup(
     });
     return { version, archived, newOwnerId };
   });
+  await endRealtimeAccess(deps.publisher, actorId);
+  return result;
 }
 
 /**

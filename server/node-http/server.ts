@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
+import { resolveResponse } from "@trpc/server/http";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/types";
 import { MAX_TRPC_BATCH } from "@/lib/limits";
@@ -11,6 +11,7 @@ import { logger } from "../logger";
 import { handlePusherWebhook, type WebhookCredentials } from "../presence/webhook";
 import { authorizeChannels, parseChannelAuthRequest } from "../realtime/authorize";
 import type { Publisher } from "../realtime/publisher";
+import { authenticateSocket, parseUserAuthRequest } from "../realtime/user-auth";
 import { BodyTooLargeError, readBody } from "./body";
 import { clientIp, crossSiteRefusal, isJson } from "./guards";
 
@@ -72,32 +73,44 @@ async function health(res: ServerResponse, deps: ApiDeps) {
 }
 
 async function trpc(req: IncomingMessage, res: ServerResponse, path: string, deps: ApiDeps) {
+  let body: string | undefined;
   if (req.method === "POST") {
     const refusal = crossSiteRefusal(req.headers);
     if (refusal) return refuse(res, 403, "FORBIDDEN", refusal, deps);
     if (!isJson(req.headers)) {
       return refuse(res, 415, "UNSUPPORTED_MEDIA_TYPE", "Send tRPC calls as application/json", deps);
     }
-    const body = await bodyOrRefuse(req, res, deps);
-    if (body === null) return;
-    // The adapter reads a string body as is; ours is already size-checked.
-    (req as IncomingMessage & { body?: string }).body = body;
+    const read = await bodyOrRefuse(req, res, deps);
+    if (read === null) return;
+    body = read;
   }
-  for (const [name, value] of Object.entries(deps.headers?.(req) ?? {})) res.setHeader(name, value);
-  res.setHeader("cache-control", "no-store");
-  await nodeHTTPRequestHandler({
-    req,
-    res,
-    path,
+  const ctx: Context = {
+    db: deps.db,
+    publisher: deps.publisher,
+    user: await sessionUserFromCookies(req.headers.cookie, deps.authSecret),
+    ip: clientIp(req.headers, req.socket.remoteAddress),
+  };
+  // tRPC's core speaks fetch: hand it only what it reads (method, URL, content type, body),
+  // and write its answer in one piece rather than streaming it chunk by chunk.
+  const headers = new Headers();
+  for (const name of ["content-type", "trpc-accept", "accept"]) {
+    const value = req.headers[name];
+    if (typeof value === "string") headers.set(name, value);
+  }
+  const response = await resolveResponse({
     router: appRouter,
+    req: new Request(`http://localhost${req.url ?? "/"}`, { method: req.method, headers, body }),
+    path,
     maxBatchSize: MAX_TRPC_BATCH,
-    createContext: async (): Promise<Context> => ({
-      db: deps.db,
-      publisher: deps.publisher,
-      user: await sessionUserFromCookies(req.headers.cookie, deps.authSecret),
-      ip: clientIp(req.headers, req.socket.remoteAddress),
-    }),
+    error: null,
+    createContext: async () => ctx,
   });
+  const payload = Buffer.from(await response.arrayBuffer());
+  const answer: Record<string, string | number> = { ...deps.headers?.(req), "cache-control": "no-store" };
+  for (const [name, value] of response.headers) answer[name] = value;
+  answer["content-length"] = payload.length;
+  res.writeHead(response.status, answer);
+  res.end(payload);
 }
 
 async function channelAuth(req: IncomingMessage, res: ServerResponse, deps: ApiDeps) {
@@ -115,6 +128,19 @@ async function channelAuth(req: IncomingMessage, res: ServerResponse, deps: ApiD
   const result = results[parsed.channels[0]];
   if ("auth" in result) return send(res, 200, result, deps);
   send(res, result.status, { error: result.error }, deps);
+}
+
+async function userAuth(req: IncomingMessage, res: ServerResponse, deps: ApiDeps) {
+  if (req.method !== "POST") return refuse(res, 405, "METHOD_NOT_SUPPORTED", "Use POST", deps);
+  const refusal = crossSiteRefusal(req.headers);
+  if (refusal) return refuse(res, 403, "FORBIDDEN", refusal, deps);
+  const body = await bodyOrRefuse(req, res, deps);
+  if (body === null) return;
+  const user = await sessionUserFromCookies(req.headers.cookie, deps.authSecret);
+  if (!user) return send(res, 401, { error: "Sign in first" }, deps);
+  const parsed = parseUserAuthRequest(String(req.headers["content-type"] ?? ""), body);
+  if ("error" in parsed) return send(res, 400, { error: parsed.error }, deps);
+  send(res, 200, authenticateSocket(deps.publisher, { userId: user.id, socketId: parsed.socketId }), deps);
 }
 
 async function webhook(req: IncomingMessage, res: ServerResponse, deps: ApiDeps) {
@@ -135,7 +161,7 @@ async function webhook(req: IncomingMessage, res: ServerResponse, deps: ApiDeps)
 const TRPC_PREFIX = "/api/trpc/";
 
 /**
- * The API's request handler: tRPC, channel auth, Soketi's webhooks and
+ * The API's request handler: tRPC, channel auth, socket sign-in, Soketi's webhooks and
  * health straight on node:http, sharing the process's database handle and
  * publisher; null for everything else (Next.js serves it).
  */
@@ -155,6 +181,7 @@ export function apiHandler(deps: ApiDeps) {
         }
         await trpc(req, res, path, deps);
       } else if (pathname === "/api/pusher/auth") await channelAuth(req, res, deps);
+      else if (pathname === "/api/pusher/user-auth") await userAuth(req, res, deps);
       else if (pathname === "/api/pusher/webhook") await webhook(req, res, deps);
       else if (pathname === "/api/health") await health(res, deps);
       else return false;

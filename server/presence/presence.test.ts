@@ -331,6 +331,8 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
         published.push(Array.isArray(channels) ? channels : [channels]);
       },
       authorizeChannel: () => ({ auth: "unused" }),
+      authenticateUser: () => ({ auth: "unused", user_data: "{}" }),
+      terminateUserConnections: async () => {},
     };
     const request = (body: string, headers: Record<string, string>) => ({
       rawBody: body,

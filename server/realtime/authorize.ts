@@ -2,7 +2,7 @@ import { and, inArray, isNull, eq } from "drizzle-orm";
 import { z } from "zod";
 import { members } from "@/db/schema";
 import type { DbOrTx } from "@/db/types";
-import type { ChannelAuthResult } from "./client";
+import type { ChannelAuthResult } from "@/lib/realtime-client";
 import { parseChannel } from "./channels";
 import type { Publisher } from "./publisher";
 

@@ -14,6 +14,10 @@ export interface Publisher {
   ): Promise<void>;
   /** Signs a private channel subscription for a socket. */
   authorizeChannel(socketId: string, channel: string): { auth: string };
+  /** Signs a socket's `pusher:signin` as this user: Soketi can then close the user's sockets. */
+  authenticateUser(socketId: string, userId: string): { auth: string; user_data: string };
+  /** Closes every signed-in socket of the user (code 4009); their clients reconnect and authorize afresh. */
+  terminateUserConnections(userId: string): Promise<void>;
 }
 
 // Pusher's HTTP API takes at most 100 channels per trigger.
@@ -55,6 +59,14 @@ export function createPublisher(config: RealtimeServerConfig = realtimeServerCon
     },
     authorizeChannel(socketId, channel) {
       return pusher.authorizeChannel(socketId, channel);
+    },
+    authenticateUser(socketId, userId) {
+      return pusher.authenticateUser(socketId, { id: userId });
+    },
+    async terminateUserConnections(userId) {
+      const response = await pusher.terminateUserConnections(userId);
+      await response.text();
+      log.debug({ userId }, "terminated user connections");
     },
   };
 }

@@ -12,7 +12,12 @@ export type EmbeddedSoketiOptions = {
   secret: string;
   /** Soketi webhooks (presence: channel_occupied / channel_vacated). */
   webhooks?: SoketiWebhook[];
+  /** A socket that has not signed in (`pusher:signin`) this long after connecting is closed. */
+  signInTimeoutMs?: number;
 };
+
+/** Browsers sign in right after connecting: one request to /api/pusher/user-auth. */
+export const SIGN_IN_TIMEOUT_MS = 10_000;
 
 export type EmbeddedSoketi = {
   port: number;
@@ -23,12 +28,56 @@ export type EmbeddedSoketi = {
 
 export class SoketiUnavailableError extends Error {}
 
+type SoketiSocket = {
+  user?: { id: string };
+  sendJson: (data: unknown) => void;
+  end: (code: number) => void;
+  chorusSignInDeadline?: NodeJS.Timeout;
+};
+
+type SoketiWsHandler = {
+  setUserAuthenticationTimeout: (ws: SoketiSocket) => void;
+  onClose: (ws: SoketiSocket, code: number, message: unknown) => void;
+};
+
 type SoketiServer = {
   start: (cb: (server: SoketiServer) => void) => Promise<void>;
   stop: () => Promise<void>;
+  wsHandler?: SoketiWsHandler;
   discover?: { stop?: () => void; broadcast?: { destination?: { address: string }[] | string[] } };
   serverProcess?: unknown;
 };
+
+/**
+ * Soketi 1.6 counts a private-channel subscription as authentication and
+ * then stops waiting for `pusher:signin`; a socket that subscribed but never
+ * signed in could not be found by terminateUserConnections, so a removed
+ * member's hand-made client would keep the group's channel. Here a socket is
+ * closed unless it signs in, subscribed or not. (The official image in
+ * docker-compose keeps Soketi's rule: see the note there.)
+ */
+function requireSignIn(server: SoketiServer, timeoutMs: number) {
+  const handler = server.wsHandler;
+  if (!handler) throw new Error("Soketi's websocket handler is missing: is this Soketi 1.6?");
+  const arm = handler.setUserAuthenticationTimeout.bind(handler);
+  const close = handler.onClose.bind(handler);
+  handler.setUserAuthenticationTimeout = (ws) => {
+    arm(ws);
+    ws.chorusSignInDeadline = setTimeout(() => {
+      if (ws.user) return;
+      ws.sendJson({ event: "pusher:error", data: { code: 4009, message: "Sign in within the timeout." } });
+      try {
+        ws.end(4009);
+      } catch {
+        // Already closed.
+      }
+    }, timeoutMs);
+  };
+  handler.onClose = (ws, code, message) => {
+    clearTimeout(ws.chorusSignInDeadline);
+    close(ws, code, message);
+  };
+}
 
 /**
  * Starts Soketi in this process. Its uWebSockets build exists for Node 20
@@ -46,6 +95,7 @@ export async function startEmbeddedSoketi(options: EmbeddedSoketiOptions): Promi
     );
   }
   const host = options.host ?? "127.0.0.1";
+  const signInTimeoutMs = options.signInTimeoutMs ?? SIGN_IN_TIMEOUT_MS;
   const server = new Server({
     host,
     port: options.port,
@@ -58,6 +108,7 @@ export async function startEmbeddedSoketi(options: EmbeddedSoketiOptions): Promi
     "metrics.host": "127.0.0.1",
     "metrics.port": options.port + 10_000 > 65_535 ? options.port - 10_000 : options.port + 10_000,
     shutdownGracePeriod: 200,
+    userAuthenticationTimeout: signInTimeoutMs,
     "appManager.array.apps": [
       {
         id: options.appId,
@@ -65,6 +116,8 @@ export async function startEmbeddedSoketi(options: EmbeddedSoketiOptions): Promi
         secret: options.secret,
         maxConnections: -1,
         enableClientMessages: true,
+        // Every socket signs in as its user, so removal can close that user's sockets (terminateUserConnections).
+        enableUserAuthentication: true,
         enabled: true,
         maxBackendEventsPerSecond: -1,
         maxClientEventsPerSecond: -1,
@@ -78,7 +131,10 @@ export async function startEmbeddedSoketi(options: EmbeddedSoketiOptions): Promi
       .start((started) => {
         if (!started.serverProcess)
           reject(new Error(`Soketi could not listen on ${host}:${options.port} (port in use?)`));
-        else resolve();
+        else {
+          requireSignIn(started, signInTimeoutMs);
+          resolve();
+        }
       })
       .catch(reject);
   });

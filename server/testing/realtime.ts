@@ -2,10 +2,11 @@ import { createServer } from "node:net";
 import Pusher from "pusher-js";
 import type { Db } from "@/db/types";
 import { authorizeChannels } from "../realtime/authorize";
-import { createBatchingAuthorizer } from "../realtime/client";
+import { authOptions, reconnectWhenRefused } from "@/lib/realtime-client";
 import type { RealtimeServerConfig } from "../realtime/config";
 import { createPublisher, type Publisher } from "../realtime/publisher";
 import { type EmbeddedSoketi, startEmbeddedSoketi } from "../realtime/soketi";
+import { authenticateSocket } from "../realtime/user-auth";
 import { soketiWebhooks } from "../realtime/webhooks";
 
 export async function freePort(): Promise<number> {
@@ -23,7 +24,9 @@ export async function freePort(): Promise<number> {
 export type TestSoketi = { soketi: EmbeddedSoketi; config: RealtimeServerConfig; publisher: Publisher };
 
 /** A real Soketi on a free loopback port, with a publisher pointed at it. */
-export async function startTestSoketi(options: { webhookUrl?: string } = {}): Promise<TestSoketi> {
+export async function startTestSoketi(
+  options: { webhookUrl?: string; signInTimeoutMs?: number } = {},
+): Promise<TestSoketi> {
   const port = await freePort();
   const config: RealtimeServerConfig = {
     appId: "chorus-test",
@@ -39,41 +42,72 @@ export async function startTestSoketi(options: { webhookUrl?: string } = {}): Pr
     key: config.key,
     secret: config.secret,
     webhooks: options.webhookUrl ? soketiWebhooks("").map((w) => ({ ...w, url: options.webhookUrl as string })) : [],
+    signInTimeoutMs: options.signInTimeoutMs,
   });
   return { soketi, config, publisher: createPublisher(config) };
 }
 
 /**
- * A pusher-js client in Node acting as a user. pusher-js sends no cookies in
- * Node, so it authorizes through the same function /api/pusher/auth calls.
+ * A pusher-js client in Node acting as a user, set up as the browser's is:
+ * it signs in and reconnects when Soketi ends its connection. pusher-js sends
+ * no cookies in Node, so it authorizes and signs in through the same
+ * functions /api/pusher/auth and /api/pusher/user-auth call. `signIn: false`
+ * is a hand-made client that never signs in.
  */
 export function connectAs(
   db: Db,
   realtime: TestSoketi,
   userId: string,
-  options: { onAuthRequest?: (channels: string[]) => void } = {},
+  options: { onAuthRequest?: (channels: string[]) => void; signIn?: boolean } = {},
 ): Pusher {
-  const authorizeOne = createBatchingAuthorizer(async (socketId, channels) => {
-    options.onAuthRequest?.(channels);
-    return authorizeChannels(db, realtime.publisher, userId, socketId, channels);
-  });
-  return new Pusher(realtime.config.key, {
+  const pusher = new Pusher(realtime.config.key, {
     cluster: "",
     wsHost: "127.0.0.1",
     wsPort: realtime.config.port,
     forceTLS: false,
     enabledTransports: ["ws"],
     disableStats: true,
-    channelAuthorization: {
-      transport: "ajax",
-      endpoint: "/unused",
-      customHandler: ({ socketId, channelName }, callback) => {
-        authorizeOne(socketId, channelName).then(
-          (data) => callback(null, data),
-          (error: Error) => callback(error, null),
-        );
+    ...authOptions(
+      async (socketId, channels) => {
+        options.onAuthRequest?.(channels);
+        return authorizeChannels(db, realtime.publisher, userId, socketId, channels);
       },
-    },
+      async (socketId) => authenticateSocket(realtime.publisher, { userId, socketId }),
+    ),
+  });
+  if (options.signIn === false) return pusher;
+  pusher.signin();
+  const stop = reconnectWhenRefused(pusher, { minDelayMs: 50, maxDelayMs: 500 });
+  const disconnect = pusher.disconnect.bind(pusher);
+  pusher.disconnect = () => {
+    stop();
+    disconnect();
+  };
+  return pusher;
+}
+
+/** Resolves once the socket is signed in (pusher:signin_success). */
+export function signedIn(pusher: Pusher): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (message: { event?: string }) => {
+      if (message.event !== "pusher:signin_success") return;
+      pusher.connection.unbind("message", onMessage);
+      resolve();
+    };
+    pusher.connection.bind("message", onMessage);
+  });
+}
+
+/** Resolves when the connection reaches `state` (e.g. "disconnected" after Soketi closed it). */
+export function connectionState(pusher: Pusher, state: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (pusher.connection.state === state) return resolve();
+    const onChange = ({ current }: { current: string }) => {
+      if (current !== state) return;
+      pusher.connection.unbind("state_change", onChange);
+      resolve();
+    };
+    pusher.connection.bind("state_change", onChange);
   });
 }
 

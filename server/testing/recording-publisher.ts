@@ -26,5 +26,7 @@ export function createRecordingPublisher(): RecordingPublisher {
       if (events.length > 1000) events.splice(0, events.length - 1000);
     },
     authorizeChannel: (socketId, channel) => signer.authorizeChannel(socketId, channel),
+    authenticateUser: (socketId, userId) => signer.authenticateUser(socketId, userId),
+    async terminateUserConnections() {},
   };
 }
