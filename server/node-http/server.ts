@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { resolveResponse } from "@trpc/server/http";
+import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/types";
 import { MAX_TRPC_BATCH } from "@/lib/limits";
@@ -73,44 +73,32 @@ async function health(res: ServerResponse, deps: ApiDeps) {
 }
 
 async function trpc(req: IncomingMessage, res: ServerResponse, path: string, deps: ApiDeps) {
-  let body: string | undefined;
   if (req.method === "POST") {
     const refusal = crossSiteRefusal(req.headers);
     if (refusal) return refuse(res, 403, "FORBIDDEN", refusal, deps);
     if (!isJson(req.headers)) {
       return refuse(res, 415, "UNSUPPORTED_MEDIA_TYPE", "Send tRPC calls as application/json", deps);
     }
-    const read = await bodyOrRefuse(req, res, deps);
-    if (read === null) return;
-    body = read;
+    const body = await bodyOrRefuse(req, res, deps);
+    if (body === null) return;
+    // The adapter reads a string body as is; ours is already size-checked.
+    (req as IncomingMessage & { body?: string }).body = body;
   }
-  const ctx: Context = {
-    db: deps.db,
-    publisher: deps.publisher,
-    user: await sessionUserFromCookies(req.headers.cookie, deps.authSecret),
-    ip: clientIp(req.headers, req.socket.remoteAddress),
-  };
-  // tRPC's core speaks fetch: hand it only what it reads (method, URL, content type, body),
-  // and write its answer in one piece rather than streaming it chunk by chunk.
-  const headers = new Headers();
-  for (const name of ["content-type", "trpc-accept", "accept"]) {
-    const value = req.headers[name];
-    if (typeof value === "string") headers.set(name, value);
-  }
-  const response = await resolveResponse({
-    router: appRouter,
-    req: new Request(`http://localhost${req.url ?? "/"}`, { method: req.method, headers, body }),
+  for (const [name, value] of Object.entries(deps.headers?.(req) ?? {})) res.setHeader(name, value);
+  res.setHeader("cache-control", "no-store");
+  await nodeHTTPRequestHandler({
+    req,
+    res,
     path,
+    router: appRouter,
     maxBatchSize: MAX_TRPC_BATCH,
-    error: null,
-    createContext: async () => ctx,
+    createContext: async (): Promise<Context> => ({
+      db: deps.db,
+      publisher: deps.publisher,
+      user: await sessionUserFromCookies(req.headers.cookie, deps.authSecret),
+      ip: clientIp(req.headers, req.socket.remoteAddress),
+    }),
   });
-  const payload = Buffer.from(await response.arrayBuffer());
-  const answer: Record<string, string | number> = { ...deps.headers?.(req), "cache-control": "no-store" };
-  for (const [name, value] of response.headers) answer[name] = value;
-  answer["content-length"] = payload.length;
-  res.writeHead(response.status, answer);
-  res.end(payload);
 }
 
 async function channelAuth(req: IncomingMessage, res: ServerResponse, deps: ApiDeps) {
