@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
+import { resolveResponse } from "@trpc/server/http";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/types";
 import { MAX_TRPC_BATCH } from "@/lib/limits";
@@ -72,33 +72,64 @@ async function health(res: ServerResponse, deps: ApiDeps) {
   }
 }
 
+// A request nobody aborts: tRPC reads `signal`, and building a fetch Request per call costs more than the call.
+const neverAborted = new AbortController().signal;
+
+/**
+ * The parts of a fetch Request tRPC's resolveResponse reads for JSON calls
+ * (url, method, headers, signal, json()); the body was already read and capped.
+ */
+function trpcRequest(req: IncomingMessage, headers: Headers, body: string | undefined): Request {
+  return {
+    url: `http://localhost${req.url ?? "/"}`,
+    method: req.method ?? "GET",
+    headers,
+    signal: neverAborted,
+    body: null,
+    json: async () => JSON.parse(body ?? ""),
+    text: async () => body ?? "",
+  } as unknown as Request;
+}
+
 async function trpc(req: IncomingMessage, res: ServerResponse, path: string, deps: ApiDeps) {
+  let body: string | undefined;
   if (req.method === "POST") {
     const refusal = crossSiteRefusal(req.headers);
     if (refusal) return refuse(res, 403, "FORBIDDEN", refusal, deps);
     if (!isJson(req.headers)) {
       return refuse(res, 415, "UNSUPPORTED_MEDIA_TYPE", "Send tRPC calls as application/json", deps);
     }
-    const body = await bodyOrRefuse(req, res, deps);
-    if (body === null) return;
-    // The adapter reads a string body as is; ours is already size-checked.
-    (req as IncomingMessage & { body?: string }).body = body;
+    const read = await bodyOrRefuse(req, res, deps);
+    if (read === null) return;
+    body = read;
   }
-  for (const [name, value] of Object.entries(deps.headers?.(req) ?? {})) res.setHeader(name, value);
-  res.setHeader("cache-control", "no-store");
-  await nodeHTTPRequestHandler({
-    req,
-    res,
-    path,
+  const ctx: Context = {
+    db: deps.db,
+    publisher: deps.publisher,
+    user: await sessionUserFromCookies(req.headers.cookie, deps.authSecret),
+    ip: clientIp(req.headers, req.socket.remoteAddress),
+  };
+  // tRPC's core speaks fetch: hand it only what it reads (method, URL, content type, body),
+  // and write its answer in one piece rather than streaming it chunk by chunk.
+  const headers = new Headers();
+  for (const name of ["content-type", "trpc-accept", "accept"]) {
+    const value = req.headers[name];
+    if (typeof value === "string") headers.set(name, value);
+  }
+  const response = await resolveResponse({
     router: appRouter,
+    req: trpcRequest(req, headers, body),
+    path,
     maxBatchSize: MAX_TRPC_BATCH,
-    createContext: async (): Promise<Context> => ({
-      db: deps.db,
-      publisher: deps.publisher,
-      user: await sessionUserFromCookies(req.headers.cookie, deps.authSecret),
-      ip: clientIp(req.headers, req.socket.remoteAddress),
-    }),
+    error: null,
+    createContext: async () => ctx,
   });
+  const payload = Buffer.from(await response.arrayBuffer());
+  const answer: Record<string, string | number> = { ...deps.headers?.(req), "cache-control": "no-store" };
+  for (const [name, value] of response.headers) answer[name] = value;
+  answer["content-length"] = payload.length;
+  res.writeHead(response.status, answer);
+  res.end(payload);
 }
 
 async function channelAuth(req: IncomingMessage, res: ServerResponse, deps: ApiDeps) {
