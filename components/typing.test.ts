@@ -39,14 +39,14 @@ function manualClock() {
 
 const alice = { userId: "a1", name: "Alice" };
 
-function recordingChannel(subscribed = true) {
-  const sent: TypingPayload[] = [];
+/** What the sender asks the server to announce (conversation.typing); no user id: the server names the typist. */
+function recordingServer(reachable = true) {
+  const sent: boolean[] = [];
   return {
     sent,
-    trigger(event: string, data: unknown) {
-      expect(event).toBe("client-typing");
-      if (subscribed) sent.push(data as TypingPayload);
-      return subscribed;
+    send(typing: boolean) {
+      if (reachable) sent.push(typing);
+      return reachable;
     },
   };
 }
@@ -54,54 +54,51 @@ function recordingChannel(subscribed = true) {
 describe("the typing sender", () => {
   it("sends at most one event every 3 seconds while alice keeps typing", () => {
     const clock = manualClock();
-    const channel = recordingChannel();
-    const sender = createTypingSender({ channel, self: alice, clock });
+    const server = recordingServer();
+    const sender = createTypingSender({ send: server.send, clock });
     for (let i = 0; i < 10; i++) {
       sender.notify();
       clock.advance(500);
     }
-    // 0 s, 3 s: two events in 5 s of typing.
-    expect(channel.sent.filter((p) => p.typing)).toHaveLength(2);
+    // 0 s, 3 s: two starts in 5 s of typing.
+    expect(server.sent.filter((typing) => typing)).toHaveLength(2);
     sender.dispose();
   });
 
   it("stops by itself 5 seconds after the last keystroke and tells peers", () => {
     const clock = manualClock();
-    const channel = recordingChannel();
-    const sender = createTypingSender({ channel, self: alice, clock });
+    const server = recordingServer();
+    const sender = createTypingSender({ send: server.send, clock });
     sender.notify();
     clock.advance(4_900);
-    expect(channel.sent.map((p) => p.typing)).toEqual([true]);
+    expect(server.sent).toEqual([true]);
     clock.advance(200);
-    expect(channel.sent.map((p) => p.typing)).toEqual([true, false]);
+    expect(server.sent).toEqual([true, false]);
   });
 
   it("clears at once on send or blur, and says nothing when alice was not typing", () => {
     const clock = manualClock();
-    const channel = recordingChannel();
-    const sender = createTypingSender({ channel, self: alice, clock });
+    const server = recordingServer();
+    const sender = createTypingSender({ send: server.send, clock });
     sender.stop();
-    expect(channel.sent).toEqual([]);
+    expect(server.sent).toEqual([]);
     sender.notify();
     sender.stop();
     sender.stop();
-    expect(channel.sent).toEqual([
-      { ...alice, typing: true },
-      { ...alice, typing: false },
-    ]);
+    expect(server.sent).toEqual([true, false]);
     // Typing again right after sending is announced again, without waiting for the throttle.
     sender.notify();
-    expect(channel.sent).toHaveLength(3);
+    expect(server.sent).toHaveLength(3);
     sender.dispose();
   });
 
-  it("tries again on the next keystroke when the channel was not subscribed yet", () => {
+  it("tries again on the next keystroke when the start could not be sent", () => {
     const clock = manualClock();
-    const channel = recordingChannel(false);
-    const sender = createTypingSender({ channel, self: alice, clock });
+    const server = recordingServer(false);
+    const sender = createTypingSender({ send: server.send, clock });
     sender.notify();
     sender.stop();
-    expect(channel.sent).toEqual([]);
+    expect(server.sent).toEqual([]);
   });
 });
 

@@ -1,21 +1,22 @@
 /**
- * Typing indicators without React: `client-typing` client events on a
- * conversation channel, never stored. The React hook (use-typing.ts) wraps
- * these; tests drive them with real pusher-js clients.
+ * Typing indicators without React. The browser tells the server
+ * (conversation.typing), which publishes a `typing` event naming the
+ * session's user on the conversation channel; nothing is stored. The React
+ * hook (use-typing.ts) wraps these; tests drive them with real pusher-js clients.
  *
- *   const sender = createTypingSender({ channel, self: { id, name } });
- *   input.oninput = () => sender.notify();     // at most one event per 3 s
+ *   const sender = createTypingSender({ send: (typing) => api.typing({ conversationId, typing }) });
+ *   input.oninput = () => sender.notify();     // at most one start per 3 s
  *   onSend / onBlur = () => sender.stop();      // tells peers at once
  *   // 5 s without input stops by itself.
  *
  *   const receiver = createTypingReceiver({ selfId, onChange: (users) => render(users) });
- *   channel.bind("client-typing", receiver.receive);
+ *   channel.bind("typing", receiver.receive);
  *   channel.bind("message.new", (m) => receiver.clear(m.senderId));
  *   typingLabel(receiver.users()) // "Alice is typing…", "Several people are typing…"
  */
 import type { RealtimeEvents } from "@/server/realtime/events";
 
-export const TYPING_EVENT = "client-typing";
+export const TYPING_EVENT = "typing";
 /** A typing event is sent at most this often while the user keeps typing. */
 export const TYPING_THROTTLE_MS = 3_000;
 /** The sender stops by itself after this long without input. */
@@ -25,11 +26,11 @@ export const TYPING_SHOW_MS = 6_000;
 /** Default of TYPING_MAX_MEMBERS; presence.settings gives the deployment's value. */
 export const DEFAULT_TYPING_MAX_MEMBERS = 100;
 
-export type TypingPayload = RealtimeEvents["client-typing"];
+export type TypingPayload = RealtimeEvents["typing"];
 export type TypingUser = { userId: string; name: string };
 
-/** The part of a pusher-js channel the sender uses. */
-export type TypingChannel = { trigger(event: string, data: unknown): boolean };
+/** Tells the server the user started (true) or stopped (false) typing; false when it could not be sent yet. */
+export type SendTyping = (typing: boolean) => boolean | undefined;
 
 type Clock = {
   now: () => number;
@@ -57,19 +58,12 @@ export type TypingSender = {
   dispose(): void;
 };
 
-export function createTypingSender(options: {
-  channel: TypingChannel;
-  self: TypingUser;
-  clock?: Partial<Clock>;
-}): TypingSender {
+export function createTypingSender(options: { send: SendTyping; clock?: Partial<Clock> }): TypingSender {
   const clock = { ...systemClock, ...options.clock };
   let lastSentAt: number | null = null;
   let idleTimer: unknown = null;
 
-  const send = (typing: boolean) => {
-    const payload: TypingPayload = { userId: options.self.userId, name: options.self.name, typing };
-    return options.channel.trigger(TYPING_EVENT, payload);
-  };
+  const send = (typing: boolean) => options.send(typing) !== false;
   const clearIdle = () => {
     if (idleTimer !== null) clock.clearTimeout(idleTimer);
     idleTimer = null;
@@ -83,7 +77,7 @@ export function createTypingSender(options: {
   return {
     notify() {
       const now = clock.now();
-      // Not subscribed yet: trigger returns false, and the next keystroke tries again.
+      // Not sendable yet (send returned false): the next keystroke tries again.
       if ((lastSentAt === null || now - lastSentAt >= TYPING_THROTTLE_MS) && send(true)) lastSentAt = now;
       clearIdle();
       idleTimer = clock.setTimeout(stop, TYPING_IDLE_MS);
@@ -94,7 +88,7 @@ export function createTypingSender(options: {
 }
 
 export type TypingReceiver = {
-  /** Bind to `client-typing` on the conversation channel. */
+  /** Bind to `typing` on the conversation channel. */
   receive(payload: TypingPayload): void;
   /** Someone's message arrived: they are no longer typing it. */
   clear(userId: string | null | undefined): void;

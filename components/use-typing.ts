@@ -8,8 +8,8 @@
  *   <Composer onTyping={notifyTyping} onStopTyping={stopTyping} />   // call stopTyping on send and blur
  *   {label && <div data-testid="typing-indicator">{label}</div>}
  *
- * - notifyTyping(): on each keystroke that leaves text; sends `client-typing` at most every 3 s
- *   and stops by itself after 5 s without input.
+ * - notifyTyping(): on each keystroke that leaves text; calls conversation.typing at most every 3 s
+ *   and stops by itself after 5 s without input. The server publishes `typing` naming the session's user.
  * - stopTyping(): on send, blur or an emptied box; peers clear the indicator at once.
  * - typingUsers: who is typing now (never yourself); a peer drops out 6 s after their last
  *   event, or as soon as their message arrives.
@@ -35,7 +35,7 @@ import {
 } from "./typing";
 import { usePresenceSettings } from "./use-presence";
 import { useRealtime } from "./realtime";
-import { useTRPC } from "./trpc";
+import { useTRPC, useTRPCClient } from "./trpc";
 
 export type UseTyping = {
   typingUsers: TypingUser[];
@@ -52,6 +52,7 @@ export function useTyping(
 ): UseTyping {
   const { pusher } = useRealtime();
   const trpc = useTRPC();
+  const client = useTRPCClient();
   // The signed-in user, from the query the app shell already made.
   const me = useQuery(
     trpc.user.me.queryOptions(undefined, { staleTime: Number.POSITIVE_INFINITY, enabled: selfOverride === undefined }),
@@ -63,13 +64,19 @@ export function useTyping(
   const [typingUsers, setTypingUsers] = useState<TypingUser[]>([]);
   const sender = useRef<TypingSender | null>(null);
   const selfId = self?.id ?? "";
-  const selfName = self?.name ?? "";
 
   useEffect(() => {
     if (!enabled || !pusher || !conversationId) return;
     const name = conversationChannel(conversationId);
     const channel = pusher.channel(name) ?? pusher.subscribe(name);
-    const current = createTypingSender({ channel, self: { userId: selfId, name: selfName } });
+    // One call at a time, so a stop never overtakes its start. Best effort: a lost one expires in the receivers.
+    let last: Promise<unknown> = Promise.resolve();
+    const current = createTypingSender({
+      send: (typing) => {
+        last = last.then(() => client.conversation.typing.mutate({ conversationId, typing })).catch(() => undefined);
+        return true;
+      },
+    });
     const receiver = createTypingReceiver({ selfId, onChange: setTypingUsers });
     const onTyping = (payload: TypingPayload) => receiver.receive(payload);
     const onMessage = (message: RealtimeEvents["message.new"]) =>
@@ -85,7 +92,7 @@ export function useTyping(
       if (sender.current === current) sender.current = null;
       setTypingUsers([]);
     };
-  }, [enabled, pusher, conversationId, selfId, selfName]);
+  }, [enabled, pusher, conversationId, selfId, client]);
 
   const notifyTyping = useCallback(() => sender.current?.notify(), []);
   const stopTyping = useCallback(() => sender.current?.stop(), []);

@@ -150,6 +150,11 @@ export const authzMatrix: Record<string, MatrixRow> = {
     expect: groupMembers,
     variants: { "the DM": { input: (w) => ({ conversationId: w.dmId, muted: true }), expect: dmMembers } },
   },
+  "conversation.typing": {
+    input: (w) => ({ conversationId: w.groupId, typing: false }),
+    expect: groupMembers,
+    variants: { "the DM": { input: (w) => ({ conversationId: w.dmId, typing: false }), expect: dmMembers } },
+  },
   "conversation.unreadTotal": { input: () => undefined, expect: anyoneSignedIn },
 
   "message.send": {

@@ -8,7 +8,7 @@ import { users } from "@/db/schema";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
 import { conversationChannel, userChannel } from "../realtime/channels";
 import type { RealtimeEvents } from "../realtime/events";
-import { createPersona, type Persona } from "../testing/personas";
+import { callerFor, createPersona, type Persona } from "../testing/personas";
 import { connectAs, nextEvent, startTestSoketi, subscribed, type TestSoketi } from "../testing/realtime";
 import { startPresenceSweeper } from "./sweeper";
 import { dmBetween, groupOf } from "./testing";
@@ -189,7 +189,7 @@ describe.each(testDrivers)("presence and typing over a real Soketi (%s)", (drive
   });
 
   describe("typing", () => {
-    it("reaches the other member of the DM as client events, throttled, and clears when alice stops", async () => {
+    it("reaches the other member of the DM through the server, throttled, and clears when alice stops", async () => {
       const aliceClient = connect(alice);
       const bobClient = connect(bob);
       await subscribed(aliceClient, conversationChannel(dm));
@@ -199,18 +199,22 @@ describe.each(testDrivers)("presence and typing over a real Soketi (%s)", (drive
       const changes: TypingUser[][] = [];
       const receiver = createTypingReceiver({ selfId: bob.id, onChange: (u) => changes.push(u) });
       const bobChannel = bobClient.channel(conversationChannel(dm));
-      bobChannel.bind("client-typing", (payload: TypingPayload) => {
+      bobChannel.bind("typing", (payload: TypingPayload) => {
         received.push(payload);
         receiver.receive(payload);
       });
 
       let clock = 1_000_000;
+      const alicesApi = callerFor(handle.db, alice, realtime.publisher);
+      let last: Promise<unknown> = Promise.resolve();
       const sender = createTypingSender({
-        channel: aliceClient.channel(conversationChannel(dm)),
-        self: { userId: alice.id, name: "Alice" },
+        send: (typing) => {
+          last = last.then(() => alicesApi.conversation.typing({ conversationId: dm, typing }));
+          return true;
+        },
         clock: { now: () => clock },
       });
-      const started = nextEvent<TypingPayload>(bobClient, conversationChannel(dm), "client-typing");
+      const started = nextEvent<TypingPayload>(bobClient, conversationChannel(dm), "typing");
       sender.notify();
       expect(await started).toEqual({ userId: alice.id, name: "Alice", typing: true });
       expect(receiver.users()).toEqual([{ userId: alice.id, name: "Alice" }]);
@@ -220,10 +224,10 @@ describe.each(testDrivers)("presence and typing over a real Soketi (%s)", (drive
       sender.notify();
       clock += 1000;
       sender.notify();
-      const stopped = nextEvent<TypingPayload>(bobClient, conversationChannel(dm), "client-typing");
+      const stopped = nextEvent<TypingPayload>(bobClient, conversationChannel(dm), "typing");
       sender.stop();
       expect(await stopped).toEqual({ userId: alice.id, name: "Alice", typing: false });
-      // Events on one connection arrive in order: everything alice sent is in by now.
+      // Alice's calls go one at a time: everything she sent is in by now.
       expect(received.map((p) => p.typing)).toEqual([true, false]);
       expect(changes).toEqual([[{ userId: alice.id, name: "Alice" }], []]);
       receiver.dispose();

@@ -31,8 +31,8 @@ export interface RealtimeEvents {
   /** Group info or membership changed: call sync.since with your last version. */
   sync: { version: number };
   presence: { userId: string; status: "online" | "away" | "busy" | "offline"; lastSeenAt: string | null };
-  /** Sent by members' browsers, never stored; `typing: false` clears it at once (sent, blurred). */
-  "client-typing": { userId: string; name: string; typing?: boolean };
+  /** Published by the server for conversation.typing (the typist is the session's user), never stored; `typing: false` clears it at once (sent, blurred). */
+  typing: { userId: string; name: string; typing: boolean };
 }
 
 export type RealtimeEventName = keyof RealtimeEvents;

@@ -31,7 +31,7 @@ describe("Pusher's event size limit", () => {
   });
 
   it("refuses loudly any other event that is too large, rather than cutting it", () => {
-    expect(() => fitEventPayload("client-typing", { userId: "u", name: "x".repeat(MAX_EVENT_BYTES) })).toThrow(
+    expect(() => fitEventPayload("typing", { userId: "u", name: "x".repeat(MAX_EVENT_BYTES), typing: true })).toThrow(
       /over the 10000-byte event limit/,
     );
   });

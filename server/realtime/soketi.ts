@@ -115,7 +115,8 @@ export async function startEmbeddedSoketi(options: EmbeddedSoketiOptions): Promi
         key: options.key,
         secret: options.secret,
         maxConnections: -1,
-        enableClientMessages: true,
+        // Nothing a browser sends reaches other browsers: typing goes through the server, which names the typist.
+        enableClientMessages: false,
         // Every socket signs in as its user, so removal can close that user's sockets (terminateUserConnections).
         enableUserAuthentication: true,
         enabled: true,

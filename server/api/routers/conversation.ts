@@ -2,6 +2,7 @@ import { listConversations, listConversationsInput } from "../../messaging/conve
 import { describeConversation, muteInput } from "../../messaging/conversation";
 import { muteConversation, unreadTotal } from "../../messaging/unread";
 import { openDm, openDmInput } from "../../messaging/direct";
+import { announceTyping, typingInput } from "../../presence/typing";
 import { createTRPCRouter, memberProcedure, protectedProcedure } from "../trpc";
 
 export const conversationRouter = createTRPCRouter({
@@ -16,6 +17,11 @@ export const conversationRouter = createTRPCRouter({
     .input(muteInput)
     .mutation(({ ctx, input }) =>
       muteConversation(ctx.db, { userId: ctx.user.id, ...input }, { publisher: ctx.publisher }),
+    ),
+  typing: memberProcedure
+    .input(typingInput)
+    .mutation(({ ctx, input }) =>
+      announceTyping(ctx.db, { publisher: ctx.publisher, membership: ctx.membership, typing: input.typing }),
     ),
   /** The app badge: unread in conversations that are not muted. */
   unreadTotal: protectedProcedure.query(({ ctx }) => unreadTotal(ctx.db, ctx.user.id)),
