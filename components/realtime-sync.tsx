@@ -190,6 +190,9 @@ export function RealtimeSync() {
         if (getMessages(qc, id)) void fillGap(qc, chatRef.current.api, id).catch(reportError);
         refreshListSoon();
       });
+      // Refused: no longer a member (removed, or left on another device). The list refetch drops it,
+      // and the effect below unsubscribes, even when the sync event was lost while the socket was closed.
+      channel.bind("pusher:subscription_error", refreshListSoon);
     }
     for (const id of [...subscribed.current]) {
       if (want.has(id)) continue;
