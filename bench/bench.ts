@@ -4,6 +4,9 @@ import { baselineClient, createBaselineTables, mirrorConversation, startBaseline
 import { rawInsertRates } from "./ceiling";
 import { type BenchContext, clientMsgId } from "./context";
 import { fanoutBaselineRows, fanoutSection } from "./fanout";
+import { floorSection } from "./floor";
+import { footprintSection } from "./footprint";
+import { heartbeatsSection } from "./heartbeats";
 import { readsSection } from "./reads";
 import { reconnectSection } from "./reconnect";
 import { seedGroup, seedUsers } from "./seed";
@@ -19,7 +22,11 @@ export type BenchReport = {
   machine: { cpus: number; memoryGiB: number; node: string; platform: string };
   startedAt: string;
   seconds: number;
-  sections: Record<"send" | "fanout" | "reads" | "reconnect" | "baseline" | "ceiling", Record<string, unknown>>;
+  sections: Record<
+    "send" | "fanout" | "reads" | "reconnect" | "heartbeats" | "baseline" | "ceiling",
+    Record<string, unknown>
+  > &
+    Partial<Record<"floor" | "footprint", Record<string, unknown>>>;
   tables: Table[];
 };
 
@@ -35,7 +42,13 @@ export async function runBench(
 ): Promise<BenchReport> {
   const startedAt = new Date();
   const t0 = performance.now();
-  const poolSize = Math.max(...sizes.senders, sizes.fanoutClients, sizes.reconnectClients, sizes.latencyGroupSize);
+  const poolSize = Math.max(
+    ...sizes.senders,
+    sizes.fanoutClients,
+    sizes.reconnectClients,
+    sizes.latencyGroupSize,
+    sizes.heartbeatConnected,
+  );
   log(
     `seeding and signing in ${poolSize} users (${target.mode === "http" ? "next-auth credentials over HTTP" : "in-process sessions"})`,
   );
@@ -52,15 +65,21 @@ export async function runBench(
   const ctx: BenchContext = { target, sizes, log, pool, baseline: { server, client: baselineClient(server.url) } };
   try {
     await warmUp(ctx);
-    const ceilingInserts = await rawInsertRates(ctx);
-    const shown = <T extends { tables: Table[] }>(section: T): T => {
-      for (const table of section.tables) print(renderTable(table));
+    const shown = <T extends { tables: Table[] } | null>(section: T): T => {
+      for (const table of section?.tables ?? []) print(renderTable(table));
       return section;
     };
-    const send = shown(await sendSection(ctx));
+    // HTTP only (null in-process): the request path against a bare server.
+    const floor = shown(await floorSection(ctx));
+    // Measured before the send section, which reports its rates as a fraction of it.
+    const ceilingInserts = await rawInsertRates(ctx);
+    const send = shown(
+      await sendSection(ctx, { perSecond: ceilingInserts.many, connections: ceilingInserts.connections }),
+    );
     const fanout = shown(await fanoutSection(ctx));
     const reads = shown(await readsSection(ctx));
     const reconnect = shown(await reconnectSection(ctx));
+    const heartbeats = shown(await heartbeatsSection(ctx));
 
     const sendRuns = send.data.throughput as { impl: string; senders: number; perSecond: number }[];
     const latency = send.data.latency as {
@@ -87,9 +106,9 @@ export async function runBench(
       ]),
     ];
     const baselineTable: Table = {
-      title: "5. Chorus / naive baseline (same run, same database)",
+      title: "7. Chorus / naive baseline (same run, same database)",
       workload:
-        "baseline = fan-out on write: a copy of each message per member, per-member unread counters, one channel per member authorized one request each; same workloads 1-2, served on loopback HTTP from the bench process",
+        "baseline = fan-out on write: a copy of each message per member, per-member unread counters, one channel per member authorized one request each; same workloads 2-3, served on loopback HTTP from the bench process",
       columns: ["measure", "Chorus/baseline"],
       rows: baselineRows,
     };
@@ -97,7 +116,7 @@ export async function runBench(
     const chorusBest = send.best.chorus;
     const largest = fanout.chorusLargest;
     const ceilingTable: Table = {
-      title: "6. Ceiling (the same machine without the app)",
+      title: "8. Ceiling (the same machine without the app)",
       workload: `single-row autocommit INSERT loops into a scratch table for ${sizes.ceilingSeconds} s; raw Soketi trigger to one public channel with ${fanout.ceiling.subscribers} pusher-js subscribers`,
       columns: ["measure", "raw", "Chorus", "Chorus as a fraction"],
       rows: [
@@ -129,18 +148,24 @@ export async function runBench(
       notes: [
         "a send is several statements in one transaction plus a publish, so a fraction of the raw insert rate is expected",
         `raw fan-out delivered ${fanout.ceiling.delivered}/${fanout.ceiling.expected}; latency fraction = raw/Chorus (1 = no overhead over Soketi)`,
+        "the insert rates are measured before section 2, which shows its rates as a fraction of the 16-connection one",
       ],
     };
 
     print(renderTable(baselineTable));
     print(renderTable(ceilingTable));
+    // HTTP only: a second server on the embedded default, measured last, on a quiet machine.
+    const footprint = shown(await footprintSection(ctx));
     const tables = [
+      ...(floor?.tables ?? []),
       ...send.tables,
       ...fanout.tables,
       ...reads.tables,
       ...reconnect.tables,
+      ...heartbeats.tables,
       baselineTable,
       ceilingTable,
+      ...(footprint?.tables ?? []),
     ];
     return {
       mode: sizes.name,
@@ -155,12 +180,15 @@ export async function runBench(
       startedAt: startedAt.toISOString(),
       seconds: (performance.now() - t0) / 1000,
       sections: {
+        ...(floor ? { floor: floor.data } : {}),
         send: send.data,
         fanout: fanout.data,
         reads: reads.data,
         reconnect: reconnect.data,
+        heartbeats: heartbeats.data,
         baseline: { rows: baselineRows },
         ceiling: { inserts: ceilingInserts, soketi: fanout.ceiling, chorusBestSendPerSecond: chorusBest },
+        ...(footprint ? { footprint: footprint.data } : {}),
       },
       tables,
     };

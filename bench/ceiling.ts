@@ -1,4 +1,4 @@
-// Section 6: this machine's raw durable insert rate, the yardstick for send throughput.
+// Section 8: this machine's raw durable insert rate, the yardstick for send throughput.
 import { sql } from "drizzle-orm";
 import { createDb } from "@/db/client";
 import type { Db } from "@/db/types";

@@ -1,5 +1,5 @@
-// Section 2 (and its baseline half of section 5, and the Soketi ceiling of
-// section 6): one group of each size, as many members connected as the bench
+// Section 3 (and its baseline half of section 7, and the Soketi ceiling of
+// section 8): one group of each size, as many members connected as the bench
 // holds, send->deliver at every connected receiver and rows written per message.
 import { conversationChannel } from "@/server/realtime/channels";
 import { BASELINE_TABLES, baselineChannel, mirrorConversation } from "./baseline/naive";
@@ -159,7 +159,7 @@ export async function fanoutSection(ctx: BenchContext): Promise<FanoutResult> {
     data: { connectedClients: connectedCount, connectSeconds, runs, rowsPerMessageEqual: rowsEqual, ceiling },
     tables: [
       {
-        title: "2. Fan-out",
+        title: "3. Fan-out",
         workload: `one group per size; ${connectedCount} pusher-js clients connected in this process (one websocket each), ${sizes.fanoutMessages} messages per group at ${sizes.fanoutRate}/s; deliver latency at every connected receiver; rows = inserts+updates+deletes in pg_stat_user_tables per message`,
         columns: [
           "group",

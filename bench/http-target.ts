@@ -1,7 +1,8 @@
-// `npm run bench`: the production server (`scripts/start.ts`: next start plus
-// the embedded Soketi) on a fresh Postgres database, driven over loopback.
+// `npm run bench`: the production server (`node scripts/start.mjs`, as `npm
+// start` runs it: ONE process with Next.js, the node:http API layer and the
+// embedded Soketi) on a fresh Postgres database, driven over loopback.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { createWriteStream, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
@@ -11,36 +12,9 @@ import { hashPassword } from "@/server/auth/password";
 import type { RealtimeServerConfig } from "@/server/realtime/config";
 import { createPublisher } from "@/server/realtime/publisher";
 import { freePort } from "@/server/testing/realtime";
+import { stopTree, treeCpuSeconds } from "./proc";
 import { sleep } from "./stats";
 import { BENCH_PASSWORD, httpSignIn, mintedSession, procedurePaths, randomSecret, type Target } from "./target";
-
-/** A process and its descendants, from Linux /proc. */
-function processTree(rootPid: number): { pids: number[]; ticks: number } {
-  const stats = new Map<number, { ppid: number; ticks: number }>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // The process ended while we were reading.
-    }
-  }
-  let ticks = 0;
-  const pids: number[] = [];
-  const walk = (pid: number) => {
-    const stat = stats.get(pid);
-    if (!stat) return;
-    pids.push(pid);
-    ticks += stat.ticks;
-    for (const [child, s] of stats) if (s.ppid === pid) walk(child);
-  };
-  walk(rootPid);
-  return { pids, ticks };
-}
-
-const hasProc = existsSync("/proc/self/stat");
 
 export type HttpTargetOptions = {
   /** The server to create the bench database on. */
@@ -51,6 +25,9 @@ export type HttpTargetOptions = {
 };
 
 const root = path.resolve(import.meta.dirname, "..");
+
+/** Where the bench's production build lives: its own folder, so it never races a developer's `.next`. */
+export const BENCH_DIST_DIR = ".next-bench";
 
 export async function startHttpTarget(
   options: HttpTargetOptions,
@@ -94,7 +71,7 @@ export async function startHttpTarget(
       PUSHER_APP_ID: realtime.appId,
       PUSHER_KEY: realtime.key,
       DATA_DIR: mkdtempSync(path.join(tmpdir(), "chorus-bench-")),
-      NEXT_DIST_DIR: ".next-bench",
+      NEXT_DIST_DIR: BENCH_DIST_DIR,
       NEXTAUTH_URL: `http://127.0.0.1:${port}`,
       LOG_LEVEL: "warn",
       // The per-sender send limit protects users from floods; the bench measures the engine behind it.
@@ -106,16 +83,17 @@ export async function startHttpTarget(
     const logFile = path.join(root, "bench", "results", "server.log");
     const out = createWriteStream(logFile);
     const started = performance.now();
-    options.log(`starting the production server (builds into .next-bench if sources changed; log: ${logFile})`);
-    // Straight through tsx's loader (not its CLI) so signals reach start.ts itself.
-    child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+    options.log(
+      `starting the production server (node scripts/start.mjs; builds into ${BENCH_DIST_DIR} if sources changed; log: ${logFile})`,
+    );
+    // node itself, as `npm start` runs it (minus npm): signals reach the server process directly.
+    child = spawn(process.execPath, ["scripts/start.mjs"], {
       cwd: root,
       env: { ...process.env, ...serverEnv },
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
-    const exited = new Promise<number>((resolve) => child?.once("exit", (code) => resolve(code ?? 1)));
     const baseUrl = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 20 * 60_000;
     for (;;) {
@@ -145,27 +123,24 @@ export async function startHttpTarget(
       signIn: (user) => httpSignIn(baseUrl, user, BENCH_PASSWORD),
       session: (user) => mintedSession(baseUrl, user, serverEnv.AUTH_SECRET),
       has: (p) => paths.has(p),
-      serverCpuSeconds: () => (hasProc && server.pid ? processTree(server.pid).ticks / 100 : Number.NaN),
+      // One process now; the tree still counts anything it starts (a build's `next build` child, say).
+      serverCpuSeconds: () => treeCpuSeconds(server.pid),
+      http: {
+        baseUrl,
+        authSecret: serverEnv.AUTH_SECRET,
+        databaseUrl,
+        pid: server.pid ?? 0,
+        env: serverEnv,
+      },
       async close() {
-        // Next's server process is start.ts's child: stop the whole tree we started, by id.
-        const tree = hasProc && server.pid ? processTree(server.pid).pids : [];
-        if (server.exitCode === null) {
-          server.kill("SIGTERM");
-          await Promise.race([exited, sleep(15_000)]);
-        }
-        for (const pid of tree) {
-          try {
-            process.kill(pid, "SIGKILL");
-          } catch {
-            // Already gone.
-          }
-        }
+        // SIGTERM (the server shuts down gracefully), then SIGKILL whatever of the tree we started is left, by id.
+        await stopTree(server);
         await handle.close();
         await dropDatabase();
       },
     };
   } catch (error) {
-    if (child && child.exitCode === null) child.kill("SIGTERM");
+    if (child) await stopTree(child);
     await dropDatabase();
     throw error;
   }

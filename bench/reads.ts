@@ -1,4 +1,4 @@
-// Section 3: the reads a client makes on open and on reconnect, at scale.
+// Section 4: the reads a client makes on open and on reconnect, at scale.
 import { seedGroup, seedManyGroups, scatterReadPositions, seedMessages, seedUsers } from "./seed";
 import type { BenchContext, SectionResult } from "./context";
 import { percentiles, ratio } from "./stats";
@@ -115,7 +115,7 @@ export async function readsSection(ctx: BenchContext): Promise<SectionResult> {
     },
     tables: [
       {
-        title: "3. Reads (ms, round trip as the client sees it)",
+        title: "4. Reads (ms, round trip as the client sees it)",
         workload: `one user in ${sizes.listConversations} conversations (5 messages each, random read positions); sync users in ${small} and ${sizes.listConversations} groups; receipts in a ${sizes.receiptsGroup}-member group with ${sizes.receiptsMessages} messages`,
         columns: ["call", "n", "p50", "p95", "max"],
         rows: [

@@ -1,5 +1,7 @@
-// Section 1 (and the baseline half of section 5): send throughput with N
-// concurrent senders, and send->ack / send->deliver latency at a fixed rate.
+// Section 2 (and the baseline half of section 7): send throughput with N
+// concurrent senders, as a fraction of the durable insert ceiling and a
+// multiple of the naive baseline, and send->ack / send->deliver latency at a
+// fixed rate.
 import { conversationChannel } from "@/server/realtime/channels";
 import { baselineChannel, mirrorConversation } from "./baseline/naive";
 import {
@@ -116,8 +118,14 @@ async function latency(ctx: BenchContext, impl: Impl, members: Session[], conver
   };
 }
 
+/** Targets at the largest sender count: a fifth of the 16-connection insert ceiling, four times the baseline. */
+const TARGET_OF_CEILING = 0.2;
+const TARGET_OF_BASELINE = 4;
+
+/** `ceiling`: the durable single-row insert rate over `connections` connections, measured earlier in the run. */
 export async function sendSection(
   ctx: BenchContext,
+  ceiling: { perSecond: number; connections: number },
 ): Promise<SectionResult & { best: { chorus: number; baseline: number } }> {
   const { target, sizes, pool } = ctx;
   const maxSenders = Math.max(...sizes.senders);
@@ -166,12 +174,29 @@ export async function sendSection(
     baseline: Math.max(...runs.filter((r) => r.impl === "baseline").map((r) => r.perSecond)),
   };
   const [cl, bl] = latencies;
+  const largest = by("chorus", maxSenders)?.perSecond ?? Number.NaN;
+  const ofCeiling = ratio(largest, ceiling.perSecond);
+  const ofBaseline = ratio(largest, by("baseline", maxSenders)?.perSecond ?? Number.NaN);
+  const verdict = (value: number, target: number) =>
+    !Number.isFinite(value) ? "n/a" : value >= target ? "met" : "MISSED";
   return {
     best,
-    data: { throughput: runs, latency: latencies },
+    data: {
+      throughput: runs,
+      latency: latencies,
+      ceiling,
+      atMaxSenders: {
+        senders: maxSenders,
+        perSecond: largest,
+        ofCeiling,
+        ofBaseline,
+        targetOfCeiling: TARGET_OF_CEILING,
+        targetOfBaseline: TARGET_OF_BASELINE,
+      },
+    },
     tables: [
       {
-        title: "1. Send throughput",
+        title: "2. Send throughput",
         workload: `N senders, each in a closed loop (send, await the ack) into its own 10-member group, for ${sizes.sendSeconds} s or ${sizes.sendMaxPerSender} messages each; acknowledged = persisted and published`,
         columns: [
           "senders",
@@ -183,6 +208,7 @@ export async function sendSection(
           "baseline msg/s",
           "baseline ack p50",
           "Chorus/baseline",
+          `of ${ceiling.connections}-conn ceiling`,
         ],
         rows: sizes.senders.map((n) => {
           const c = by("chorus", n);
@@ -197,14 +223,17 @@ export async function sendSection(
             b?.perSecond ?? Number.NaN,
             b?.ack.p50 ?? Number.NaN,
             ratio(c?.perSecond ?? Number.NaN, b?.perSecond ?? Number.NaN),
+            ratio(c?.perSecond ?? Number.NaN, ceiling.perSecond),
           ];
         }),
         notes: [
-          "app CPU = the Next.js server and the embedded Soketi (one process tree), per acknowledged Chorus message",
+          `ceiling = durable single-row INSERTs/s over ${ceiling.connections} connections, measured before this section: ${Math.round(ceiling.perSecond)}/s (section 8)`,
+          `targets at ${maxSenders} senders: >= ${TARGET_OF_CEILING}x the ceiling (${ofCeiling.toFixed(3)}: ${verdict(ofCeiling, TARGET_OF_CEILING)}), >= ${TARGET_OF_BASELINE}x the baseline (${ofBaseline.toFixed(2)}: ${verdict(ofBaseline, TARGET_OF_BASELINE)})`,
+          "app CPU = the app server process (Next.js, the API and the embedded Soketi), per acknowledged Chorus message",
         ],
       },
       {
-        title: "1. Send latency (ms)",
+        title: "2. Send latency (ms)",
         workload: `one sender, ${sizes.latencyMessages} messages at ${sizes.latencyRate}/s into a ${sizes.latencyGroupSize}-member group whose members are all connected (deliver = at every other member)`,
         columns: ["", "ack p50", "ack p95", "ack p99", "deliver p50", "deliver p95", "deliver p99", "delivered"],
         rows: latencies.map((l) => [

@@ -2,33 +2,48 @@
 
 export type Sizes = {
   name: "full" | "quick" | "tiny";
-  /** Section 1: concurrent senders, each sending in a closed loop to its own 10-member group. */
+  /** Section 1 (HTTP only): autocannon connections, and seconds per endpoint after a warm-up. */
+  floorConnections: number;
+  floorSeconds: number;
+  floorWarmupSeconds: number;
+  /** Section 2: concurrent senders, each sending in a closed loop to its own 10-member group. */
   senders: number[];
   sendSeconds: number;
   sendMaxPerSender: number;
-  /** Section 1: the latency run at a fixed modest rate. */
+  /** Section 2: the latency run at a fixed modest rate. */
   latencyMessages: number;
   latencyRate: number;
   latencyGroupSize: number;
-  /** Section 2: group sizes and how many pusher-js clients stay connected. */
+  /** Section 3: group sizes and how many pusher-js clients stay connected. */
   fanoutGroups: number[];
   fanoutClients: number;
   fanoutMessages: number;
   fanoutRate: number;
-  /** Section 3: the list user is also the sync user in many groups. */
+  /** Section 4: the list user is also the sync user in many groups. */
   listConversations: number;
   syncGroups: number;
   receiptsGroup: number;
   receiptsMessages: number;
   readRepeats: number;
-  /** Section 4. */
+  /** Section 5. */
   reconnectClients: number;
   reconnectConversations: number;
   /** Members per reconnect group: the connected clients plus offline members. */
   reconnectGroupSize: number;
-  /** Section 6. */
+  /** Section 6: users heartbeating, each once per `heartbeatIntervalSeconds` (the browser's interval, or compressed). */
+  heartbeatUsers: number;
+  heartbeatIntervalSeconds: number;
+  /** The group receiving messages meanwhile, its members connected over pusher-js (as many as `heartbeatConnected`). */
+  heartbeatGroupSize: number;
+  heartbeatConnected: number;
+  heartbeatMessageRate: number;
+  /** Seconds per measured window (idle, messages, heartbeats, both). */
+  heartbeatWindowSeconds: number;
+  /** Section 8. */
   ceilingSeconds: number;
   ceilingConnections: number;
+  /** Section 9 (HTTP only): idle seconds before the embedded default's memory is read. */
+  footprintIdleSeconds: number;
   /** Upper bound for waiting on deliveries and subscriptions. */
   waitSeconds: number;
 };
@@ -36,6 +51,9 @@ export type Sizes = {
 export const SIZES: Record<Sizes["name"], Sizes> = {
   full: {
     name: "full",
+    floorConnections: 16,
+    floorSeconds: 5,
+    floorWarmupSeconds: 1,
     senders: [10, 50, 200],
     sendSeconds: 10,
     sendMaxPerSender: 500,
@@ -54,12 +72,22 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     reconnectClients: 500,
     reconnectConversations: 100,
     reconnectGroupSize: 500,
+    heartbeatUsers: 10000,
+    heartbeatIntervalSeconds: 45,
+    heartbeatGroupSize: 1000,
+    heartbeatConnected: 1000,
+    heartbeatMessageRate: 20,
+    heartbeatWindowSeconds: 20,
     ceilingSeconds: 5,
     ceilingConnections: 16,
+    footprintIdleSeconds: 10,
     waitSeconds: 60,
   },
   quick: {
     name: "quick",
+    floorConnections: 16,
+    floorSeconds: 2,
+    floorWarmupSeconds: 0.5,
     senders: [10, 50, 200],
     sendSeconds: 2,
     sendMaxPerSender: 200,
@@ -78,12 +106,22 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     reconnectClients: 100,
     reconnectConversations: 100,
     reconnectGroupSize: 500,
+    heartbeatUsers: 10000,
+    heartbeatIntervalSeconds: 45,
+    heartbeatGroupSize: 1000,
+    heartbeatConnected: 300,
+    heartbeatMessageRate: 20,
+    heartbeatWindowSeconds: 6,
     ceilingSeconds: 2,
     ceilingConnections: 16,
+    footprintIdleSeconds: 10,
     waitSeconds: 30,
   },
   tiny: {
     name: "tiny",
+    floorConnections: 4,
+    floorSeconds: 0.5,
+    floorWarmupSeconds: 0.2,
     senders: [2, 4],
     sendSeconds: 1,
     sendMaxPerSender: 10,
@@ -102,8 +140,15 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     reconnectClients: 4,
     reconnectConversations: 10,
     reconnectGroupSize: 4,
+    heartbeatUsers: 20,
+    heartbeatIntervalSeconds: 2,
+    heartbeatGroupSize: 10,
+    heartbeatConnected: 4,
+    heartbeatMessageRate: 10,
+    heartbeatWindowSeconds: 1,
     ceilingSeconds: 0.5,
     ceilingConnections: 4,
+    footprintIdleSeconds: 1,
     waitSeconds: 20,
   },
 };

@@ -17,6 +17,20 @@ export type Session = {
   call<T = unknown>(kind: CallKind, path: string, input?: unknown): Promise<T>;
   /** Batch channel auth, as /api/pusher/auth answers it. */
   authorize: BatchAuthorizer;
+  /** The Cookie header the session sends (HTTP sessions only). */
+  cookie?: () => string;
+};
+
+/** What the HTTP-only sections need of the production server. */
+export type HttpServer = {
+  baseUrl: string;
+  authSecret: string;
+  /** The bench database (the floor server reads it too). */
+  databaseUrl: string;
+  /** The app server's process id (one process: Next.js, the API and the embedded Soketi). */
+  pid: number;
+  /** The environment it was started with. */
+  env: Record<string, string>;
 };
 
 export type Target = {
@@ -35,6 +49,8 @@ export type Target = {
   session(user: SeedUser): Promise<Session>;
   /** CPU the app server (Next.js and the embedded Soketi) has used, when it is a separate process. */
   serverCpuSeconds?: () => number;
+  /** The production server, for the sections that need HTTP (absent in-process). */
+  http?: HttpServer;
   /** Procedures the app router has, e.g. "message.send". */
   has(path: string): boolean;
   close(): Promise<void>;
@@ -111,6 +127,7 @@ function httpSession(baseUrl: string, user: SeedUser, jar: CookieJar): Session {
 
   return {
     user,
+    cookie,
     async call<T>(kind: CallKind, path: string, input?: unknown): Promise<T> {
       const serialized = JSON.stringify(superjson.serialize(input));
       const response =
