@@ -458,7 +458,7 @@ function MemberRow({
       <div className="member-main">
         <Avatar id={member.userId} name={member.displayName} url={member.avatarUrl} size={34} presence={presence} />
         <span className="user-text">
-          <span className="user-name">
+          <span className="user-name" data-testid="group-member-name">
             {member.displayName}
             {isMe && <span className="muted"> (you)</span>}
           </span>
