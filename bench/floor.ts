@@ -8,7 +8,8 @@ import path from "node:path";
 import superjson from "superjson";
 import type { BenchContext, SectionResult } from "./context";
 import { autocannonInChild, type RequestStats } from "./loadgen";
-import { stopTree, treeCpuSeconds } from "./proc";
+import { postgresBackendPids } from "./pgstat";
+import { machineCpuSeconds, pidsCpuSeconds, stopTree, treeCpuSeconds } from "./proc";
 import { percentiles, ratio } from "./stats";
 
 export type FloorRun = {
@@ -24,6 +25,9 @@ export type FloorRun = {
   serverCores: number;
   /** The load generator's CPU share over the same time (1 = one core). */
   generatorCores: number;
+  /** The bench database's Postgres backends, and every process on the machine (1 = one core). */
+  postgresCores: number;
+  machineCores: number;
   fractionOfBare: number;
 };
 
@@ -86,6 +90,8 @@ export async function floorSection(ctx: BenchContext): Promise<SectionResult | n
       ctx.log(`floor: ${e.name}, ${sizes.floorConnections} connections for ${sizes.floorSeconds} s`);
       let cpuStart = Number.NaN;
       let wallStart = 0;
+      let machineStart = machineCpuSeconds();
+      let pgStart = new Map<number, number>();
       const result: RequestStats = await autocannonInChild(
         {
           url: e.url,
@@ -95,13 +101,23 @@ export async function floorSection(ctx: BenchContext): Promise<SectionResult | n
           seconds: sizes.floorSeconds,
           warmupSeconds: sizes.floorWarmupSeconds,
         },
-        () => {
+        async () => {
+          // After the warm-up: every pooled connection is open by now.
+          const pids = await postgresBackendPids(target.db);
           cpuStart = treeCpuSeconds(e.pid);
           wallStart = performance.now();
+          machineStart = machineCpuSeconds();
+          pgStart = pidsCpuSeconds(pids);
         },
       );
       const cpu = treeCpuSeconds(e.pid) - cpuStart;
       const wall = (performance.now() - wallStart) / 1000;
+      const machine = machineCpuSeconds();
+      let pg = 0;
+      for (const [pid, seconds] of pidsCpuSeconds([...pgStart.keys()])) pg += seconds - (pgStart.get(pid) ?? seconds);
+      const machineCores =
+        ((machine.busy - machineStart.busy) / (machine.total - machineStart.total)) *
+        ((machine.total - machineStart.total) / wall);
       if (result.firstError) ctx.log(`  ${e.name}: ${result.failed} failed, first: ${result.firstError}`);
       if (runs.length === 0) bareRate = result.perSecond;
       runs.push({
@@ -115,6 +131,8 @@ export async function floorSection(ctx: BenchContext): Promise<SectionResult | n
         serverCpuMsPerRequest: (cpu * 1000) / Math.max(1, result.ok),
         serverCores: cpu / wall,
         generatorCores: result.cpuSeconds / result.seconds,
+        postgresCores: pg / wall,
+        machineCores,
         fractionOfBare: ratio(result.perSecond, bareRate),
       });
     }
@@ -138,6 +156,8 @@ export async function floorSection(ctx: BenchContext): Promise<SectionResult | n
           "server CPU ms/req",
           "server cores",
           "generator cores",
+          "Postgres cores",
+          "machine busy cores",
           "fraction of bare",
         ],
         rows: runs.map((r) => [
@@ -150,11 +170,13 @@ export async function floorSection(ctx: BenchContext): Promise<SectionResult | n
           r.serverCpuMsPerRequest,
           r.serverCores,
           r.generatorCores,
+          r.postgresCores,
+          r.machineCores,
           r.fractionOfBare,
         ]),
         notes: [
           "fraction of bare = req/s over the bare server's req/s in this run (1 = the request path costs nothing over select 1)",
-          "server cores = the server process's CPU seconds / wall seconds (1 = one core busy); generator cores the same for autocannon; Postgres is neither",
+          "cores = CPU seconds / wall seconds from /proc (1 = one core busy): the server process, autocannon, the Postgres backends of the bench database, and every process on the machine (other people's too; 2 = both cores busy)",
           "Chorus is one process (Next.js, the node:http API and the embedded Soketi); signed-in rows send a next-auth session cookie minted with the server's secret",
         ],
       },

@@ -14,7 +14,8 @@ import {
 } from "./clients";
 import { type BenchContext, clientMsgId, type SectionResult } from "./context";
 import { LoadChild, type RequestStats } from "./loadgen";
-import { treeCpuSeconds } from "./proc";
+import { postgresBackendPids } from "./pgstat";
+import { machineCpuSeconds, pidsCpuSeconds, treeCpuSeconds } from "./proc";
 import { seedGroup, seedUsers } from "./seed";
 import { atRate, mapLimit, percentiles, sleep } from "./stats";
 
@@ -131,6 +132,9 @@ type Window = {
   serverCores: number;
   benchCores: number;
   driverCores: number;
+  /** Postgres backends serving the bench database, and the whole machine (all cores, everyone's processes). */
+  postgresCores: number;
+  machineCores: number;
   beats?: {
     perSecond: number;
     ok: number;
@@ -138,7 +142,13 @@ type Window = {
     latency: ReturnType<typeof percentiles>;
     inFlightAtEnd: number;
   };
-  deliver?: { latency: ReturnType<typeof percentiles>; delivered: number; expected: number; sent: number };
+  deliver?: {
+    latency: ReturnType<typeof percentiles>;
+    ack: ReturnType<typeof percentiles>;
+    delivered: number;
+    expected: number;
+    sent: number;
+  };
 };
 
 export async function heartbeatsSection(ctx: BenchContext): Promise<SectionResult> {
@@ -176,9 +186,11 @@ export async function heartbeatsSection(ctx: BenchContext): Promise<SectionResul
   const driverCpu = () => treeCpuSeconds(driver?.pid);
   const windows: Window[] = [];
 
-  /** One measured window: CPU of the server, the bench process and the driver over `work`. */
+  /** One measured window: CPU of the server, the bench process, the driver, Postgres and the machine over `work`. */
   const measure = async (name: string, work: () => Promise<Partial<Window>>) => {
     ctx.log(`heartbeats: window "${name}" (${seconds} s)`);
+    const pg0 = pidsCpuSeconds(target.driver === "postgres" ? await postgresBackendPids(target.db) : []);
+    const machine0 = machineCpuSeconds();
     const t0 = performance.now();
     const server0 = serverCpu();
     const bench0 = process.cpuUsage();
@@ -186,34 +198,46 @@ export async function heartbeatsSection(ctx: BenchContext): Promise<SectionResul
     const extra = await work();
     const wall = (performance.now() - t0) / 1000;
     const bench = process.cpuUsage(bench0);
+    const server1 = serverCpu();
+    const driver1 = driverCpu();
+    const machine1 = machineCpuSeconds();
+    const pg1 = pidsCpuSeconds([...pg0.keys()]);
+    let pg = 0;
+    for (const [pid, before] of pg0) pg += (pg1.get(pid) ?? before) - before;
+    const cores = (machine1.total - machine0.total) / wall;
     windows.push({
       name,
       seconds: wall,
-      serverCores: (serverCpu() - server0) / wall,
+      serverCores: (server1 - server0) / wall,
       benchCores: (bench.user + bench.system) / 1e6 / wall,
-      driverCores: (driverCpu() - driver0) / wall,
+      driverCores: (driver1 - driver0) / wall,
+      postgresCores: pg0.size > 0 ? pg / wall : Number.NaN,
+      machineCores: ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * cores,
       ...extra,
     });
   };
 
   /** Messages at the rate for the window; deliveries are awaited after it (outside the CPU window). */
-  let pendingDelivery: { tracker: DeliveryTracker; sent: number } | null = null;
+  let pendingDelivery: { tracker: DeliveryTracker; sent: number; acks: number[] } | null = null;
   const messages = async () => {
     const count = Math.max(1, Math.round(sizes.heartbeatMessageRate * seconds));
     const tracker = new DeliveryTracker(count * (connectedCount - 1));
     track(tracker);
     let sent = 0;
+    const acks: number[] = [];
     await atRate(count, sizes.heartbeatMessageRate, async (i) => {
       const id = clientMsgId("hb");
-      tracker.sent(id);
+      const t0 = performance.now();
+      tracker.sent(id, t0);
       try {
         await sender.call("mutation", "message.send", { conversationId: group.id, clientMsgId: id, body: `beat ${i}` });
+        acks.push(performance.now() - t0);
         sent++;
       } catch (error) {
         if (sent === 0) ctx.log(`  heartbeats: send failed: ${String(error)}`);
       }
     });
-    pendingDelivery = { tracker, sent };
+    pendingDelivery = { tracker, sent, acks };
   };
   const delivered = async (): Promise<Window["deliver"]> => {
     const pending = pendingDelivery;
@@ -223,6 +247,7 @@ export async function heartbeatsSection(ctx: BenchContext): Promise<SectionResul
     pendingDelivery = null;
     return {
       latency: percentiles(pending.tracker.latencies),
+      ack: percentiles(pending.acks),
       delivered: pending.tracker.received,
       expected: pending.tracker.expected,
       sent: pending.sent,
@@ -313,11 +338,14 @@ export async function heartbeatsSection(ctx: BenchContext): Promise<SectionResul
           "beats/s",
           "beat p50",
           "beat p99",
+          "send->ack p99",
           "deliver p50",
           "deliver p99",
           "delivered",
           "bench process",
           "beat driver",
+          "Postgres",
+          "machine busy",
         ],
         rows: windows.map((w) => [
           w.name,
@@ -325,11 +353,14 @@ export async function heartbeatsSection(ctx: BenchContext): Promise<SectionResul
           w.beats?.perSecond ?? "-",
           w.beats?.latency.p50 ?? "-",
           w.beats?.latency.p99 ?? "-",
+          w.deliver?.ack.p99 ?? "-",
           w.deliver?.latency.p50 ?? "-",
           w.deliver?.latency.p99 ?? "-",
           w.deliver ? `${w.deliver.delivered}/${w.deliver.expected}` : "-",
           pct(w.benchCores),
           pct(w.driverCores),
+          pct(w.postgresCores),
+          pct(w.machineCores),
         ]),
         notes: [
           `heartbeats of ${sizes.heartbeatUsers} users: ${pct(share)} of one core (heartbeats - idle), ${pct(shareUnderMessages)} beside the messages (both - messages); target <= ${pct(TARGET_CORES)}: ${verdict(share)}`,
@@ -340,7 +371,7 @@ export async function heartbeatsSection(ctx: BenchContext): Promise<SectionResul
                 `the server FELL BEHIND the ${perSecond.toFixed(0)}/s asked for: ${behind.map((w) => `${w.beats?.perSecond.toFixed(0)}/s in "${w.name}" (${w.beats?.inFlightAtEnd} in flight at its end)`).join(", ")}`,
               ]
             : []),
-          "server CPU = the app server process's CPU seconds / wall seconds from /proc; latencies in ms; deliver = send->deliver at every connected receiver",
+          "CPU columns: CPU seconds / wall seconds from /proc (100% = one core): the app server process, the bench process (pusher-js receivers, the sender), the beat driver, the Postgres backends of the bench database, and every process on the machine (other people's too; 200% = both cores busy); latencies in ms; deliver = send->deliver at every connected receiver",
         ],
       },
     ],

@@ -112,12 +112,12 @@ export class LoadChild {
 /** One autocannon run in its own process; `onMeasuring` fires when the warm-up is over. */
 export async function autocannonInChild(
   job: Omit<AutocannonJob, "type">,
-  onMeasuring: () => void,
+  onMeasuring: () => void | Promise<void>,
 ): Promise<RequestStats> {
   const child = new LoadChild({ type: "autocannon", ...job });
   try {
     await child.next("measuring", (job.warmupSeconds + 60) * 1000);
-    onMeasuring();
+    await onMeasuring();
     return (await child.next("result", (job.seconds + 60) * 1000)).stats;
   } finally {
     await child.close();

@@ -75,3 +75,12 @@ export async function settledWrites(db: Db, tables: string[], anchors: Anchor[])
   }
   return last;
 }
+
+/** The process ids of the Postgres backends serving this database (the app's pool and the bench's), for their CPU. */
+export async function postgresBackendPids(db: Db): Promise<number[]> {
+  const rows = await queryRows<{ pid: number }>(
+    db,
+    sql`select pid from pg_stat_activity where datname = current_database() and backend_type = 'client backend'`,
+  );
+  return rows.map((r) => Number(r.pid));
+}

@@ -95,3 +95,29 @@ export async function stopTree(
     }
   }
 }
+
+/** CPU seconds used so far by each of these processes (no descendants); missing ones are left out. */
+export function pidsCpuSeconds(pids: number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  if (!hasProc) return out;
+  for (const pid of pids) {
+    try {
+      const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
+    } catch {
+      // Gone.
+    }
+  }
+  return out;
+}
+
+/** The whole machine's CPU so far, in seconds: busy (not idle or waiting for I/O) and in all, over every core. */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  if (!hasProc) return { busy: Number.NaN, total: Number.NaN };
+  const [line] = readFileSync("/proc/stat", "utf8").split("\n");
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  const idle = ticks[3] + ticks[4];
+  return { busy: (total - idle) / TICKS_PER_SECOND, total: total / TICKS_PER_SECOND };
+}

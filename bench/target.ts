@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { DbHandle, DriverName } from "@/db/client";
 import type { Db } from "@/db/types";
-import type { BatchAuthorizer } from "@/server/realtime/client";
+import type { BatchAuthorizer } from "@/lib/realtime-client";
 import type { RealtimeServerConfig } from "@/server/realtime/config";
 import type { Publisher } from "@/server/realtime/publisher";
 import superjson from "superjson";
