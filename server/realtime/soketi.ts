@@ -133,8 +133,12 @@ export async function startEmbeddedSoketi(options: EmbeddedSoketiOptions): Promi
         if (!started.serverProcess)
           reject(new Error(`Soketi could not listen on ${host}:${options.port} (port in use?)`));
         else {
-          requireSignIn(started, signInTimeoutMs);
-          resolve();
+          try {
+            requireSignIn(started, signInTimeoutMs);
+            resolve();
+          } catch (error) {
+            void server.stop().finally(() => reject(error));
+          }
         }
       })
       .catch(reject);
