@@ -6,6 +6,7 @@ import type { Db } from "@/db/types";
 import { MAX_TRPC_BATCH } from "@/lib/limits";
 import { appRouter } from "../api/root";
 import type { Context } from "../api/trpc";
+import type { SessionUser } from "../auth/options";
 import { sessionUserFromCookies } from "../auth/session";
 import { logger } from "../logger";
 import { handlePusherWebhook, type WebhookCredentials } from "../presence/webhook";
@@ -132,17 +133,38 @@ async function trpc(req: IncomingMessage, res: ServerResponse, path: string, dep
   res.end(payload);
 }
 
-async function channelAuth(req: IncomingMessage, res: ServerResponse, deps: ApiDeps) {
-  if (req.method !== "POST") return refuse(res, 405, "METHOD_NOT_SUPPORTED", "Use POST", deps);
+type SignedInPost = { user: SessionUser; body: string; contentType: string };
+
+/**
+ * The common door of Soketi's auth endpoints: POST only, from this app's own
+ * pages, a capped body, a signed-in user. Null once it has answered a refusal.
+ */
+async function signedInPost(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): Promise<SignedInPost | null> {
+  if (req.method !== "POST") {
+    refuse(res, 405, "METHOD_NOT_SUPPORTED", "Use POST", deps);
+    return null;
+  }
   const refusal = crossSiteRefusal(req.headers);
-  if (refusal) return refuse(res, 403, "FORBIDDEN", refusal, deps);
+  if (refusal) {
+    refuse(res, 403, "FORBIDDEN", refusal, deps);
+    return null;
+  }
   const body = await bodyOrRefuse(req, res, deps);
-  if (body === null) return;
+  if (body === null) return null;
   const user = await sessionUserFromCookies(req.headers.cookie, deps.authSecret);
-  if (!user) return send(res, 401, { error: "Sign in first" }, deps);
-  const parsed = parseChannelAuthRequest(String(req.headers["content-type"] ?? ""), body);
+  if (!user) {
+    send(res, 401, { error: "Sign in first" }, deps);
+    return null;
+  }
+  return { user, body, contentType: String(req.headers["content-type"] ?? "") };
+}
+
+async function channelAuth(req: IncomingMessage, res: ServerResponse, deps: ApiDeps) {
+  const post = await signedInPost(req, res, deps);
+  if (!post) return;
+  const parsed = parseChannelAuthRequest(post.contentType, post.body);
   if ("error" in parsed) return send(res, 400, { error: parsed.error }, deps);
-  const results = await authorizeChannels(deps.db, deps.publisher, user.id, parsed.socketId, parsed.channels);
+  const results = await authorizeChannels(deps.db, deps.publisher, post.user.id, parsed.socketId, parsed.channels);
   if (parsed.batch) return send(res, 200, { channels: results }, deps);
   const result = results[parsed.channels[0]];
   if ("auth" in result) return send(res, 200, result, deps);
@@ -150,16 +172,11 @@ async function channelAuth(req: IncomingMessage, res: ServerResponse, deps: ApiD
 }
 
 async function userAuth(req: IncomingMessage, res: ServerResponse, deps: ApiDeps) {
-  if (req.method !== "POST") return refuse(res, 405, "METHOD_NOT_SUPPORTED", "Use POST", deps);
-  const refusal = crossSiteRefusal(req.headers);
-  if (refusal) return refuse(res, 403, "FORBIDDEN", refusal, deps);
-  const body = await bodyOrRefuse(req, res, deps);
-  if (body === null) return;
-  const user = await sessionUserFromCookies(req.headers.cookie, deps.authSecret);
-  if (!user) return send(res, 401, { error: "Sign in first" }, deps);
-  const parsed = parseUserAuthRequest(String(req.headers["content-type"] ?? ""), body);
+  const post = await signedInPost(req, res, deps);
+  if (!post) return;
+  const parsed = parseUserAuthRequest(post.contentType, post.body);
   if ("error" in parsed) return send(res, 400, { error: parsed.error }, deps);
-  send(res, 200, authenticateSocket(deps.publisher, { userId: user.id, socketId: parsed.socketId }), deps);
+  send(res, 200, authenticateSocket(deps.publisher, { userId: post.user.id, socketId: parsed.socketId }), deps);
 }
 
 async function webhook(req: IncomingMessage, res: ServerResponse, deps: ApiDeps) {
