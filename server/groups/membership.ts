@@ -3,8 +3,6 @@ import { queryRows } from "@/db/client";
 import { type Member, members } from "@/db/schema";
 import type { Db, Tx } from "@/db/types";
 import { AppError } from "../errors";
-import { logger } from "../logger";
-import type { Publisher } from "../realtime/publisher";
 import { userChannel } from "../realtime/channels";
 import { commitAndAnnounce, enqueueEvent } from "../realtime/announce";
 import {
@@ -29,28 +27,15 @@ import {
   type SetRoleInput,
 } from "./rules";
 
-const log = logger.child({ domain: "groups" });
-
 /**
  * Soketi checks membership only when a channel is subscribed, so a former
- * member's open socket would keep the group's channel. After the change
- * commits, all of the user's sockets are closed (every tab, every
- * conversation: removal is rare); their clients reconnect, sign in and
- * resubscribe, and the group's channel is refused then.
+ * member's open sockets are closed: after the sync hint (announced in this
+ * order), through the outbox, so a Soketi outage delays it but never loses it.
+ * All of the user's sockets close, other tabs too; they reconnect and
+ * resubscribe where still allowed. Removal is rare enough for that.
  */
-async function endRealtimeAccess(publisher: Publisher, userId: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await publisher.terminateUserConnections(userId);
-      return;
-    } catch (error) {
-      if (attempt >= 3) {
-        log.error({ err: error, userId }, "could not close a former member's sockets");
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-    }
-  }
+function endRealtimeAccess(tx: Tx, userId: string) {
+  return enqueueEvent(tx, userChannel(userId), "connections.end", { userId });
 }
 
 async function currentMember(tx: Tx, conversationId: string, userId: string): Promise<Member> {
@@ -151,9 +136,9 @@ export async function removeMember(
       formerMemberIds: [target.userId],
       notes: [{ body: `${actorName} removed ${targetName}`, meta: { type: "member_removed", userId: target.userId } }],
     });
+    await endRealtimeAccess(tx, target.userId);
     return { version };
   });
-  await endRealtimeAccess(deps.publisher, input.userId);
   return result;
 }
 
@@ -205,9 +190,9 @@ export async function leaveGroup(
       notes,
       info: archived ? { archivedAt: new Date() } : undefined,
     });
+    await endRealtimeAccess(tx, actorId);
     return { version, archived, newOwnerId };
   });
-  await endRealtimeAccess(deps.publisher, actorId);
   return result;
 }
 

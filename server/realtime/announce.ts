@@ -62,6 +62,14 @@ export async function commitAndAnnounce<T>(db: Db, publisher: Publisher, work: (
   return result;
 }
 
+/** One outbox event to Soketi: a publish, or the command to close a user's sockets. */
+export function sendToSoketi(publisher: Publisher, event: Omit<PendingEvent, "id">): Promise<void> {
+  if (event.event === "connections.end") {
+    return publisher.terminateUserConnections((event.payload as RealtimeEvents["connections.end"]).userId);
+  }
+  return publisher.publish(event.channels, event.event, event.payload as never);
+}
+
 /**
  * Publishes committed events in order and marks them done (batched with
  * other requests'). A failure never fails the caller: the row's lease runs
@@ -70,7 +78,7 @@ export async function commitAndAnnounce<T>(db: Db, publisher: Publisher, work: (
 export async function announce(db: DbOrTx, publisher: Publisher, events: PendingEvent[]): Promise<void> {
   for (const event of events) {
     try {
-      await publisher.publish(event.channels, event.event, event.payload as never);
+      await sendToSoketi(publisher, event);
     } catch (error) {
       log.warn(
         { err: error, outboxId: event.id, event: event.event, retryInSeconds: REQUEST_LEASE_SECONDS },

@@ -33,6 +33,8 @@ export interface RealtimeEvents {
   presence: { userId: string; status: "online" | "away" | "busy" | "offline"; lastSeenAt: string | null };
   /** Published by the server for conversation.typing (the typist is the session's user), never stored; `typing: false` clears it at once (sent, blurred). */
   typing: { userId: string; name: string; typing: boolean };
+  /** Never reaches a client: the publisher closes the user's sockets instead (a former member's live channels). */
+  "connections.end": { userId: string };
 }
 
 export type RealtimeEventName = keyof RealtimeEvents;

@@ -3,6 +3,7 @@ import { type OutboxRow, outbox } from "@/db/schema";
 import type { DbOrTx } from "@/db/types";
 import { logger } from "../logger";
 import type { RealtimeEventName } from "./events";
+import { sendToSoketi } from "./announce";
 import type { Publisher } from "./publisher";
 
 const log = logger.child({ domain: "outbox" });
@@ -52,7 +53,11 @@ export async function deliverOutboxRows(
   let failed = 0;
   for (const row of rows) {
     try {
-      await publisher.publish(row.channels, row.event as RealtimeEventName, row.payload as never);
+      await sendToSoketi(publisher, {
+        channels: row.channels,
+        event: row.event as RealtimeEventName,
+        payload: row.payload,
+      });
     } catch (error) {
       failed++;
       const delay = retryDelaySeconds(row.attempts);
