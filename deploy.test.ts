@@ -60,11 +60,14 @@ describe("docker-compose.yml", () => {
     expect(file.volumes).toHaveProperty("pgdata");
   });
 
-  it("wires the app to the external Soketi with client events and presence webhooks on", () => {
+  it("wires the app to the external Soketi with client events off, sign-in required and presence webhooks on", () => {
     const { app, soketi } = file.services;
     expect(app.environment?.PUSHER_HOST).toBe("soketi");
     expect(app.environment?.DATABASE_URL).toMatch(/^postgres:\/\//);
-    expect(soketi.environment?.SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES).toBe("true");
+    // Typing goes through the server, so nobody can speak for someone else on a channel.
+    expect(soketi.environment?.SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES).toBe("false");
+    // Signed-in sockets are the ones removal can close.
+    expect(soketi.environment?.SOKETI_DEFAULT_APP_USER_AUTHENTICATION).toBe("true");
     expect(JSON.parse(soketi.environment?.SOKETI_DEFAULT_APP_WEBHOOKS ?? "[]")[0].url).toBe(
       "http://app:3000/api/pusher/webhook",
     );
