@@ -329,8 +329,10 @@ test("message bodies are shown to the reader as the literal text, links only to 
   await bob.page.reload();
   await waitForRealtime(bob.page);
   await expectShown(view, "reader, history");
-  await alice.page.goto(`/c/${conversationId}`);
+  // The sender opens the chat from the list, as a person would.
+  await alice.page.goto("/");
   await waitForRealtime(alice.page);
+  await new ChatApp(alice.page).open("Hostile messages");
   await expectShown(new HostileView(alice.page), "sender");
   expect(hrefs.length, "the URLs in bodies became links").toBeGreaterThan(0);
   for (const href of hrefs) expect(href).toMatch(/^https?:\/\//);
