@@ -251,7 +251,21 @@ export class HostileView {
     await expect
       .poll(
         async () => {
-          if ((await target.count()) > 0) return true;
+          if ((await target.count()) > 0) {
+            // The row may be re-rendered while the list loads or re-anchors: scroll it in from the
+            // page and poll again, rather than wait on one element that may never settle.
+            const shown = await target
+              .evaluate(
+                (el) => {
+                  el.scrollIntoView({ block: "center" });
+                  return true;
+                },
+                undefined,
+                { timeout: 2_000 },
+              )
+              .catch(() => false);
+            return shown && (await target.isVisible());
+          }
           await list.evaluate((el, wanted) => {
             const seqs = Array.from(el.querySelectorAll("[data-seq]"), (e) => Number(e.getAttribute("data-seq")));
             const down = seqs.length === 0 || Math.max(...seqs) < wanted;
@@ -259,10 +273,9 @@ export class HostileView {
           }, seq);
           return false;
         },
-        { message: `message ${seq} is rendered`, intervals: [100] },
+        { message: `message ${seq} is rendered`, intervals: [100], timeout: 60_000 },
       )
       .toBe(true);
-    await target.scrollIntoViewIfNeeded();
     return target;
   }
 
