@@ -7,6 +7,7 @@ import { migrate } from "../db/migrate";
 import { users } from "../db/schema";
 import type { Db } from "../db/types";
 import { createCaller } from "../server/api/root";
+import { flushPublished } from "../server/realtime/announce";
 import type { Publisher } from "../server/realtime/publisher";
 import { env } from "../server/env.js";
 
@@ -73,6 +74,8 @@ export async function seed(db: Db, publisher: Publisher = nobodyListening): Prom
 
   const book = await as("carol").group.create({ name: "Book club", memberIds: [ids.alice, ids.erin] });
   await say("carol", book.id, "Next pick: The Left Hand of Darkness?");
+  // Published marks are batched a few milliseconds later: write them before the caller closes the database.
+  await flushPublished(db);
   return { created: true };
 }
 
