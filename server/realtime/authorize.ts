@@ -23,7 +23,8 @@ const singleBody = z.object({ socket_id: socketId, channel_name: channelName });
 export type ChannelAuthRequest = { socketId: string; channels: string[]; batch: boolean } | { error: string };
 
 /** The body of POST /api/pusher/auth, already read (and size-capped) by the HTTP layer. */
-export function parseChannelAuthRequest(contentType: string, rawBody: string): ChannelAuthRequest {
+/** The body of a Soketi auth request, JSON or the form pusher-js sends, as an object (or what is wrong with it). */
+export function readAuthBody(contentType: string, rawBody: string): { fields: object } | { error: string } {
   let raw: unknown;
   try {
     raw = contentType.includes("application/json")
@@ -32,9 +33,14 @@ export function parseChannelAuthRequest(contentType: string, rawBody: string): C
   } catch {
     return { error: "Request body is not valid JSON" };
   }
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
-    return { error: "Request body must be an object with socket_id and channel_name or channels" };
-  }
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return { error: "Request body must be an object" };
+  return { fields: raw };
+}
+
+export function parseChannelAuthRequest(contentType: string, rawBody: string): ChannelAuthRequest {
+  const body = readAuthBody(contentType, rawBody);
+  if ("error" in body) return body;
+  const raw = body.fields;
   // The form decides which rules apply, so a mistake is named in the form the client used.
   if ("channels" in raw) {
     const batch = batchBody.safeParse(raw);

@@ -1,3 +1,4 @@
+import { readAuthBody } from "./authorize";
 import type { Publisher } from "./publisher";
 
 export type UserAuthRequest = { socketId: string } | { error: string };
@@ -10,16 +11,9 @@ const SOCKET_ID = /^\d+\.\d+$/;
  * only ever signed in as the session's own user.
  */
 export function parseUserAuthRequest(contentType: string, rawBody: string): UserAuthRequest {
-  let raw: unknown;
-  try {
-    raw = contentType.includes("application/json")
-      ? JSON.parse(rawBody)
-      : Object.fromEntries(new URLSearchParams(rawBody).entries());
-  } catch {
-    return { error: "Request body is not valid JSON" };
-  }
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return { error: "Request body must be an object" };
-  const socketId = (raw as { socket_id?: unknown }).socket_id;
+  const body = readAuthBody(contentType, rawBody);
+  if ("error" in body) return body;
+  const socketId = (body.fields as { socket_id?: unknown }).socket_id;
   if (typeof socketId !== "string") return { error: "socket_id is missing or has the wrong type" };
   if (!SOCKET_ID.test(socketId)) return { error: "socket_id is malformed" };
   return { socketId };
