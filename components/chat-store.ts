@@ -47,6 +47,7 @@ export const chatKeys = {
   messages: (conversationId: string) => ["chorus", "messages", conversationId] as const,
   receipts: (conversationId: string) => ["chorus", "receipts", conversationId] as const,
   syncVersion: () => ["chorus", "sync-version"] as const,
+  notificationSettings: () => ["chorus", "notification-settings"] as const,
 };
 
 export const PAGE_SIZE = 50;

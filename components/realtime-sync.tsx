@@ -77,8 +77,14 @@ export function RealtimeSync() {
     onConversationNew() {
       void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
     },
-    onMuteChanged(e: RealtimeEvents["mute.changed"]) {
-      updateConversation(qc, e.conversationId, (c) => ({ ...c, muted: e.muted }));
+    onNotificationsChanged(e: RealtimeEvents["notifications.changed"]) {
+      const { conversationId, ...notifications } = e;
+      updateConversation(qc, conversationId, (c) => ({ ...c, muted: e.muted, notifications }));
+    },
+    onNotificationSettingsChanged() {
+      // Defaults moved the level of every conversation that follows them.
+      void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
+      void qc.invalidateQueries({ queryKey: chatKeys.notificationSettings() });
     },
     onReceipts(e: RealtimeEvents["receipts.changed"]) {
       void qc.invalidateQueries({ queryKey: chatKeys.receipts(e.conversationId) });
@@ -162,7 +168,8 @@ export function RealtimeSync() {
     const h = handlers.current;
     channel.bind("read.changed", h.onReadChanged);
     channel.bind("conversation.new", h.onConversationNew);
-    channel.bind("mute.changed", h.onMuteChanged);
+    channel.bind("notifications.changed", h.onNotificationsChanged);
+    channel.bind("notification-settings.changed", h.onNotificationSettingsChanged);
     channel.bind("sync", (e: RealtimeEvents["sync"]) => void h.onSync(e).catch(reportError));
     // Conversations opened for us before this subscription took effect.
     channel.bind("pusher:subscription_succeeded", refreshListSoon);

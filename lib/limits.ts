@@ -9,3 +9,10 @@ export const MAX_USERNAME_CHARS = 32;
 export const MAX_USER_SEARCH_CHARS = 64;
 /** Calls in one tRPC batch: the browser's batch link sends no more, the API runs no more. */
 export const MAX_TRPC_BATCH = 20;
+/** Groups above this many members notify on mentions only unless the user chose otherwise. */
+export const MENTIONS_ONLY_ABOVE_MEMBERS = 100;
+/** The furthest a conversation can be snoozed ahead. */
+export const MAX_SNOOZE_DAYS = 366;
+/** Push subscription fields as browsers make them, with room to spare. */
+export const MAX_PUSH_ENDPOINT_CHARS = 2048;
+export const MAX_PUSH_KEY_CHARS = 256;

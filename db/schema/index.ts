@@ -4,6 +4,7 @@ export * from "./conversations";
 export * from "./members";
 export * from "./messages";
 export * from "./outbox";
+export * from "./push";
 export * from "./users";
 
 // One global sequence stamps every group and member change (DESIGN invariant 6).

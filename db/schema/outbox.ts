@@ -14,10 +14,14 @@ export const outbox = pgTable(
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
     processedAt: timestamp("processed_at", { withTimezone: true }),
     lastError: text("last_error"),
+    // message.new only: when the push planner took it (after it was published).
+    pushPlannedAt: timestamp("push_planned_at", { withTimezone: true }),
   },
   (t) => [
     // The retry worker's scan: pending rows due now.
     index("outbox_pending_idx").on(t.nextAttemptAt).where(sql`${t.processedAt} is null`),
+    // The push planner's scan: published messages not yet planned.
+    index("outbox_push_pending_idx").on(t.id).where(sql`${t.event} = 'message.new' and ${t.pushPlannedAt} is null`),
   ],
 );
 

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, check, index, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 export const presenceStatuses = ["online", "away", "busy", "offline"] as const;
 export type PresenceStatus = (typeof presenceStatuses)[number];
@@ -22,11 +22,19 @@ export const users = pgTable(
     presenceStatus: text("presence_status").$type<PresenceStatus>().notNull().default("offline"),
     presenceExpiresAt: timestamp("presence_expires_at", { withTimezone: true }),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
+    // Notification defaults: a conversation without its own level follows these.
+    notifyDmLevel: text("notify_dm_level").$type<"all" | "mentions" | "none">().notNull().default("all"),
+    // Null: "all" for groups up to 100 members, "mentions" above.
+    notifyGroupLevel: text("notify_group_level").$type<"all" | "mentions" | "none">(),
+    // Off: pushes and alerts say who wrote, never what.
+    notifyPreview: boolean("notify_preview").notNull().default(true),
   },
   (t) => [
     uniqueIndex("users_username_lower_uq").on(sql`lower(${t.username})`),
     // Expired heartbeats are swept by this index.
     index("users_presence_expiry_idx").on(t.presenceExpiresAt),
+    check("users_notify_dm_level_ck", sql`${t.notifyDmLevel} in ('all', 'mentions', 'none')`),
+    check("users_notify_group_level_ck", sql`${t.notifyGroupLevel} in ('all', 'mentions', 'none')`),
   ],
 );
 

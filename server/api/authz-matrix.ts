@@ -133,6 +133,8 @@ export const authzMatrix: Record<string, MatrixRow> = {
   "user.updateProfile": { input: () => ({ displayName: "Renamed" }), expect: anyoneSignedIn },
 
   "conversation.list": { input: () => ({}), expect: anyoneSignedIn },
+  "notification.settings": { input: () => undefined, expect: anyoneSignedIn },
+  "notification.updateSettings": { input: () => ({ groupLevel: "mentions", preview: false }), expect: anyoneSignedIn },
   "conversation.get": {
     input: (w) => ({ conversationId: w.groupId }),
     expect: groupMembers,
@@ -150,6 +152,25 @@ export const authzMatrix: Record<string, MatrixRow> = {
     expect: groupMembers,
     variants: { "the DM": { input: (w) => ({ conversationId: w.dmId, muted: true }), expect: dmMembers } },
   },
+  "conversation.setNotifications": {
+    input: (w) => ({ conversationId: w.groupId, level: "mentions" }),
+    expect: groupMembers,
+    variants: {
+      "the DM, snoozed": {
+        input: (w) => ({
+          conversationId: w.dmId,
+          level: "all",
+          snoozeUntil: new Date(Date.now() + 3600_000).toISOString(),
+        }),
+        expect: dmMembers,
+      },
+      "no such conversation": {
+        input: () => ({ conversationId: noSuchConversation, level: "none" }),
+        expect: unknownToAll,
+      },
+    },
+  },
+
   "conversation.typing": {
     input: (w) => ({ conversationId: w.groupId, typing: false }),
     expect: groupMembers,

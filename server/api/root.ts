@@ -2,6 +2,7 @@ import { authRouter } from "./routers/auth";
 import { conversationRouter } from "./routers/conversation";
 import { groupRouter } from "./routers/group";
 import { messageRouter } from "./routers/message";
+import { notificationRouter } from "./routers/notification";
 import { presenceRouter } from "./routers/presence";
 import { syncRouter } from "./routers/sync";
 import { userRouter } from "./routers/user";
@@ -12,6 +13,7 @@ export const appRouter = createTRPCRouter({
   user: userRouter,
   conversation: conversationRouter,
   message: messageRouter,
+  notification: notificationRouter,
   presence: presenceRouter,
   group: groupRouter,
   sync: syncRouter,

@@ -4,6 +4,8 @@ import { queryRows } from "@/db/client";
 import type { DbOrTx } from "@/db/types";
 import type { PublicUser } from "../auth/accounts";
 import { AppError } from "../errors";
+import type { NotifyLevel } from "@/db/schema";
+import { effectiveLevelSql, type NotificationState, notificationState } from "../notifications/levels";
 import { mentionCounts } from "./unread";
 
 export const listConversationsInput = z.object({
@@ -24,7 +26,9 @@ export type ConversationListItem = {
   lastMessagePreview: string | null;
   lastMessageSender: { id: string; displayName: string } | null;
   memberCount: number;
+  /** Notification level none: the badge is grey and out of the title count. */
   muted: boolean;
+  notifications: NotificationState;
   readSeq: number;
   /** last_seq - max(read_seq, joined_seq) (DESIGN invariant 3). */
   unread: number;
@@ -47,7 +51,9 @@ type Row = {
   sender_id: string | null;
   sender_name: string | null;
   member_count: number;
-  muted: boolean;
+  level: NotifyLevel;
+  level_set: NotifyLevel | null;
+  snooze_until: string | Date | null;
   read_seq: string | number;
   unread: string | number;
   peer_id: string | null;
@@ -96,7 +102,8 @@ export async function listConversations(
     sql`
     select
       c.id, c.kind, c.name, c.avatar_url, c.last_seq, c.last_message_at, c.last_message_preview,
-      c.member_count, m.muted, m.read_seq,
+      c.member_count, ${effectiveLevelSql(sql.raw("m"), sql.raw("c"), sql.raw("me"))} as level,
+      m.notify_level as level_set, m.snooze_until, m.read_seq,
       greatest(c.last_seq - greatest(m.read_seq, m.joined_seq), 0) as unread,
       sender.id as sender_id, sender.display_name as sender_name,
       peer.id as peer_id, peer.username as peer_username, peer.display_name as peer_name,
@@ -104,6 +111,7 @@ export async function listConversations(
       ${activity}::text as activity_at_text
     from members m
     join conversations c on c.id = m.conversation_id
+    join users me on me.id = m.user_id
     left join users sender on sender.id = c.last_message_sender_id
     left join lateral (
       select u.id, u.username, u.display_name, u.avatar_url
@@ -138,11 +146,16 @@ function toItem(r: Row): Omit<ConversationListItem, "mentions"> {
     lastMessagePreview: r.last_message_preview,
     lastMessageSender: r.sender_id ? { id: r.sender_id, displayName: r.sender_name ?? "" } : null,
     memberCount: Number(r.member_count),
-    muted: r.muted,
+    ...notificationsOf(r),
     readSeq: Number(r.read_seq),
     unread: Number(r.unread),
     peer: r.peer_id
       ? { id: r.peer_id, username: r.peer_username ?? "", displayName: r.peer_name ?? "", avatarUrl: r.peer_avatar_url }
       : null,
   };
+}
+
+function notificationsOf(r: Row): { muted: boolean; notifications: NotificationState } {
+  const notifications = notificationState(r.level, r.level_set, r.snooze_until);
+  return { muted: notifications.muted, notifications };
 }

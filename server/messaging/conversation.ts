@@ -4,6 +4,7 @@ import { members, users } from "@/db/schema";
 import type { MemberRole } from "@/db/schema";
 import type { DbOrTx } from "@/db/types";
 import type { PublicUser } from "../auth/accounts";
+import { type NotificationState, notificationStateOf } from "../notifications/levels";
 import type { Membership } from "./membership";
 
 export type ConversationDetails = {
@@ -19,7 +20,14 @@ export type ConversationDetails = {
   version: number;
   createdAt: string;
   peer: PublicUser | null;
-  me: { role: MemberRole; readSeq: number; deliveredSeq: number; joinedSeq: number; muted: boolean };
+  me: {
+    role: MemberRole;
+    readSeq: number;
+    deliveredSeq: number;
+    joinedSeq: number;
+    muted: boolean;
+    notifications: NotificationState;
+  };
 };
 
 /** A conversation as its member sees it; the caller has already checked membership. */
@@ -37,6 +45,7 @@ export async function describeConversation(
       .limit(1);
     peer = row ?? null;
   }
+  const notifications = await notificationStateOf(db, member.userId, conversation.id);
   return {
     id: conversation.id,
     kind: conversation.kind,
@@ -54,7 +63,8 @@ export async function describeConversation(
       readSeq: member.readSeq,
       deliveredSeq: member.deliveredSeq,
       joinedSeq: member.joinedSeq,
-      muted: member.muted,
+      muted: notifications.muted,
+      notifications,
     },
   };
 }

@@ -129,8 +129,18 @@ describe.each(testDrivers)("read state reaching open clients (%s)", (driver) => 
 
   it("tells alice's other device when she mutes a conversation", async () => {
     const phone = await connect(alice, userChannel(alice.id));
-    const told = nextEvent<RealtimeEvents["mute.changed"]>(phone, userChannel(alice.id), "mute.changed");
+    const told = nextEvent<RealtimeEvents["notifications.changed"]>(
+      phone,
+      userChannel(alice.id),
+      "notifications.changed",
+    );
     await callerFor(handle.db, alice).conversation.mute({ conversationId: group, muted: true });
-    expect(await told).toEqual({ conversationId: group, muted: true });
+    expect(await told).toEqual({
+      conversationId: group,
+      level: "none",
+      levelSet: "none",
+      snoozeUntil: null,
+      muted: true,
+    });
   });
 });

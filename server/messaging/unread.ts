@@ -2,8 +2,7 @@ import { sql } from "drizzle-orm";
 import { queryRows } from "@/db/client";
 import type { Db, DbOrTx } from "@/db/types";
 import { AppError } from "../errors";
-import { userChannel } from "../realtime/channels";
-import { commitAndAnnounce, enqueueEvent } from "../realtime/announce";
+import { effectiveLevelSql, setNotifications } from "../notifications/levels";
 import type { Publisher } from "../realtime/publisher";
 
 // Unread is arithmetic on positions (DESIGN invariant 3): nothing is written
@@ -67,9 +66,9 @@ export async function unreadOf(db: DbOrTx, userId: string, conversationId: strin
     muted: boolean;
   }>(
     db,
-    sql`select c.last_seq, m.read_seq, m.muted,
+    sql`select c.last_seq, m.read_seq, ${effectiveLevelSql()} = 'none' as muted,
                greatest(0, least(c.last_seq, coalesce(m.left_seq, c.last_seq)) - greatest(m.read_seq, m.joined_seq))::int as unread
-        from members m join conversations c on c.id = m.conversation_id
+        from members m join conversations c on c.id = m.conversation_id join users u on u.id = m.user_id
         where m.user_id = ${userId} and m.conversation_id = ${conversationId}`,
   );
   if (!row) throw new AppError("FORBIDDEN", "You are not a member of this conversation");
@@ -91,42 +90,31 @@ export type UnreadTotal = {
   conversations: number;
 };
 
-/** The badge total over the user's current conversations, muted ones excluded: one query. */
+/** The badge total over the user's current conversations, muted ones (level none) excluded: one query. */
 export async function unreadTotal(db: DbOrTx, userId: string): Promise<UnreadTotal> {
   const [row] = await queryRows<{ unread: number; conversations: number }>(
     db,
     sql`select coalesce(sum(u.unread), 0)::int as unread, (count(*) filter (where u.unread > 0))::int as conversations
         from (
           select greatest(0, c.last_seq - greatest(m.read_seq, m.joined_seq)) as unread
-          from members m join conversations c on c.id = m.conversation_id
-          where m.user_id = ${userId} and m.left_at is null and not m.muted
+          from members m join conversations c on c.id = m.conversation_id join users u on u.id = m.user_id
+          where m.user_id = ${userId} and m.left_at is null and ${effectiveLevelSql()} <> 'none'
         ) u`,
   );
   return { unread: row?.unread ?? 0, conversations: row?.conversations ?? 0 };
 }
 
-/**
- * Mutes or unmutes a conversation for one member. Muting is private: no
- * member version is bumped (other members never learn of it); the user's
- * other devices hear `mute.changed` on their own channel.
- */
+/** Muting is notification level none; unmuting goes back to the user's default. */
 export async function muteConversation(
   db: Db,
   input: { userId: string; conversationId: string; muted: boolean },
   deps: { publisher: Publisher },
 ): Promise<{ muted: boolean }> {
-  await commitAndAnnounce(db, deps.publisher, async (tx) => {
-    const updated = await queryRows<{ muted: boolean }>(
-      tx,
-      sql`update members set muted = ${input.muted}
-          where conversation_id = ${input.conversationId} and user_id = ${input.userId} and left_at is null
-          returning muted`,
-    );
-    if (updated.length === 0) throw new AppError("FORBIDDEN", "You are not a member of this conversation");
-    await enqueueEvent(tx, userChannel(input.userId), "mute.changed", {
-      conversationId: input.conversationId,
-      muted: input.muted,
-    });
-  });
+  await setNotifications(
+    db,
+    input.userId,
+    { conversationId: input.conversationId, level: input.muted ? "none" : "default" },
+    deps,
+  );
   return { muted: input.muted };
 }

@@ -26,8 +26,20 @@ export interface RealtimeEvents {
   "receipts.changed": { conversationId: string; upToSeq: number };
   /** The user's own read position moved on another device. */
   "read.changed": { conversationId: string; readSeq: number };
-  /** The user muted or unmuted a conversation on another device. */
-  "mute.changed": { conversationId: string; muted: boolean };
+  /** The user changed a conversation's notification level or snooze on another device (muting is level none). */
+  "notifications.changed": {
+    conversationId: string;
+    level: "all" | "mentions" | "none";
+    levelSet: "all" | "mentions" | "none" | null;
+    snoozeUntil: string | null;
+    muted: boolean;
+  };
+  /** The user changed their notification defaults or preview choice: refetch the list. */
+  "notification-settings.changed": {
+    dmLevel: "all" | "mentions" | "none";
+    groupLevel: "all" | "mentions" | "none" | "auto";
+    preview: boolean;
+  };
   /** Group info or membership changed: call sync.since with your last version. */
   sync: { version: number };
   presence: { userId: string; status: "online" | "away" | "busy" | "offline"; lastSeenAt: string | null };

@@ -52,7 +52,7 @@ export async function rowsWrittenBy(db: DbOrTx, action: () => Promise<unknown>):
 export async function positionsOf(db: DbOrTx, conversationId: string, userId: string) {
   const [row] = await queryRows<{ read_seq: string | number; delivered_seq: string | number; muted: boolean }>(
     db,
-    sql`select read_seq, delivered_seq, muted from members
+    sql`select read_seq, delivered_seq, notify_level is not distinct from 'none' as muted from members
         where conversation_id = ${conversationId}::uuid and user_id = ${userId}::uuid`,
   );
   return { readSeq: Number(row.read_seq), deliveredSeq: Number(row.delivered_seq), muted: row.muted };

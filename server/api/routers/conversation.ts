@@ -2,6 +2,7 @@ import { listConversations, listConversationsInput } from "../../messaging/conve
 import { describeConversation, muteInput } from "../../messaging/conversation";
 import { muteConversation, unreadTotal } from "../../messaging/unread";
 import { openDm, openDmInput } from "../../messaging/direct";
+import { setNotifications, setNotificationsInput } from "../../notifications/levels";
 import { announceTyping, typingInput } from "../../presence/typing";
 import { createTRPCRouter, memberProcedure, protectedProcedure } from "../trpc";
 
@@ -18,11 +19,14 @@ export const conversationRouter = createTRPCRouter({
     .mutation(({ ctx, input }) =>
       muteConversation(ctx.db, { userId: ctx.user.id, ...input }, { publisher: ctx.publisher }),
     ),
+  setNotifications: memberProcedure
+    .input(setNotificationsInput)
+    .mutation(({ ctx, input }) => setNotifications(ctx.db, ctx.user.id, input, { publisher: ctx.publisher })),
   typing: memberProcedure
     .input(typingInput)
     .mutation(({ ctx, input }) =>
       announceTyping(ctx.db, { publisher: ctx.publisher, membership: ctx.membership, typing: input.typing }),
     ),
-  /** The app badge: unread in conversations that are not muted. */
+  /** The app badge: unread in conversations whose level is not none. */
   unreadTotal: protectedProcedure.query(({ ctx }) => unreadTotal(ctx.db, ctx.user.id)),
 });
