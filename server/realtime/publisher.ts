@@ -20,8 +20,9 @@ export interface Publisher {
   terminateUserConnections(userId: string): Promise<void>;
 }
 
-// Pusher's HTTP API takes at most 100 channels per trigger.
+// Pusher's HTTP API takes at most 100 channels per trigger and 10 events per batch.
 const MAX_CHANNELS_PER_TRIGGER = 100;
+const MAX_EVENTS_PER_BATCH = 10;
 
 export function createPublisher(config: RealtimeServerConfig = realtimeServerConfig()): Publisher {
   const pusher = new Pusher({
@@ -34,26 +35,71 @@ export function createPublisher(config: RealtimeServerConfig = realtimeServerCon
     timeout: 5000,
   });
 
+  // Soketi answers 200 with the real error in the body.
+  async function checked(response: { text(): Promise<string> }, what: string): Promise<void> {
+    const body = await response.text();
+    if (!body || body === "{}") return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      throw new Error(`Soketi answered with a non-JSON body: ${body.slice(0, 200)}`);
+    }
+    if (parsed && typeof parsed === "object" && "error" in parsed) {
+      throw new Error(`Soketi refused ${what}: ${String((parsed as { error: unknown }).error)}`);
+    }
+  }
+
+  // Single-channel events (a message, a read position, a receipts hint) from
+  // concurrent requests share one HTTP call to Soketi's batch endpoint: under
+  // load the trigger per event, not the fan-out, is what Soketi spends its time on.
+  type Queued = { channel: string; name: string; data: unknown; done: (error?: unknown) => void };
+  let queue: Queued[] = [];
+  let scheduled = false;
+  const sendBatch = async (batch: Queued[]) => {
+    try {
+      const response =
+        batch.length === 1
+          ? await pusher.trigger(batch[0].channel, batch[0].name, batch[0].data)
+          : await pusher.triggerBatch(batch.map(({ channel, name, data }) => ({ channel, name, data })));
+      await checked(response, batch.length === 1 ? batch[0].name : `a batch of ${batch.length} events`);
+      for (const item of batch) item.done();
+      log.debug({ events: batch.length }, "published");
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0].done(error);
+        return;
+      }
+      // One refused event must not fail the others it happened to share a call with.
+      log.warn({ err: error, events: batch.length }, "batch publish failed; publishing its events one by one");
+      await Promise.all(batch.map((item) => sendBatch([item])));
+    }
+  };
+  const flush = () => {
+    scheduled = false;
+    const pending = queue;
+    queue = [];
+    for (let i = 0; i < pending.length; i += MAX_EVENTS_PER_BATCH) {
+      void sendBatch(pending.slice(i, i + MAX_EVENTS_PER_BATCH));
+    }
+  };
+  const publishOne = (channel: string, name: string, data: unknown) =>
+    new Promise<void>((resolve, reject) => {
+      queue.push({ channel, name, data, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+
   return {
     async publish(channels, event, payload) {
       const list = Array.isArray(channels) ? channels : [channels];
       const data = fitEventPayload(event, payload);
+      if (list.length === 1) return publishOne(list[0], event, data);
       for (let i = 0; i < list.length; i += MAX_CHANNELS_PER_TRIGGER) {
         const batch = list.slice(i, i + MAX_CHANNELS_PER_TRIGGER);
-        const response = await pusher.trigger(batch, event, data);
-        // Soketi answers 200 with the real error in the body.
-        const body = await response.text();
-        if (body && body !== "{}") {
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(body);
-          } catch {
-            throw new Error(`Soketi answered with a non-JSON body: ${body.slice(0, 200)}`);
-          }
-          if (parsed && typeof parsed === "object" && "error" in parsed) {
-            throw new Error(`Soketi refused ${event}: ${String((parsed as { error: unknown }).error)}`);
-          }
-        }
+        await checked(await pusher.trigger(batch, event, data), event);
         log.debug({ event, channels: batch.length }, "published");
       }
     },
