@@ -5,7 +5,8 @@ export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
     include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", "e2e/**", ".next/**", "data/**"],
+    // Every build folder (.next, .next-bench, .next-e2e-*) carries copies of packages with their own tests.
+    exclude: ["**/node_modules/**", "e2e/**", ".next*/**", "data/**", "test-results*/**"],
     environment: "node",
     pool: "forks",
     testTimeout: 60_000,

@@ -22,13 +22,12 @@ export type BenchReport = {
   machine: { cpus: number; memoryGiB: number; node: string; platform: string };
   startedAt: string;
   seconds: number;
-  sections: Record<
-    "send" | "fanout" | "reads" | "reconnect" | "heartbeats" | "baseline" | "ceiling",
-    Record<string, unknown>
-  > &
-    Partial<Record<"floor" | "footprint", Record<string, unknown>>>;
+  sections: Partial<Record<SectionName | "baseline" | "ceiling", Record<string, unknown>>>;
   tables: Table[];
 };
+
+export const SECTION_NAMES = ["floor", "send", "fanout", "reads", "reconnect", "heartbeats", "footprint"] as const;
+export type SectionName = (typeof SECTION_NAMES)[number];
 
 /** Users signed in with username and password; the rest get session cookies minted with the server's secret. */
 const CREDENTIAL_SIGN_INS = 50;
@@ -39,6 +38,7 @@ export async function runBench(
   sizes: Sizes,
   log: (line: string) => void,
   print: (text: string) => void = () => {},
+  only: ReadonlySet<SectionName> = new Set(SECTION_NAMES),
 ): Promise<BenchReport> {
   const startedAt = new Date();
   const t0 = performance.now();
@@ -69,102 +69,33 @@ export async function runBench(
       for (const table of section?.tables ?? []) print(renderTable(table));
       return section;
     };
+    const run = async <T>(name: SectionName, section: () => Promise<T>): Promise<T | null> =>
+      only.has(name) ? section() : null;
     // HTTP only (null in-process): the request path against a bare server.
-    const floor = shown(await floorSection(ctx));
+    const floor = shown(await run("floor", () => floorSection(ctx)));
     // Measured before the send section, which reports its rates as a fraction of it.
-    const ceilingInserts = await rawInsertRates(ctx);
-    const send = shown(
-      await sendSection(ctx, { perSecond: ceilingInserts.many, connections: ceilingInserts.connections }),
-    );
-    const fanout = shown(await fanoutSection(ctx));
-    const reads = shown(await readsSection(ctx));
-    const reconnect = shown(await reconnectSection(ctx));
-    const heartbeats = shown(await heartbeatsSection(ctx));
+    const ceilingInserts = only.has("send") ? await rawInsertRates(ctx) : null;
+    const send = ceilingInserts
+      ? shown(await sendSection(ctx, { perSecond: ceilingInserts.many, connections: ceilingInserts.connections }))
+      : null;
+    const fanout = shown(await run("fanout", () => fanoutSection(ctx)));
+    const reads = shown(await run("reads", () => readsSection(ctx)));
+    const reconnect = shown(await run("reconnect", () => reconnectSection(ctx)));
+    const heartbeats = shown(await run("heartbeats", () => heartbeatsSection(ctx)));
 
-    const sendRuns = send.data.throughput as { impl: string; senders: number; perSecond: number }[];
-    const latency = send.data.latency as {
-      impl: string;
-      ack: { p50: number };
-      deliver: { p50: number; p99: number };
-    }[];
-    const fanoutRatios = fanoutBaselineRows(fanout);
-    const baselineRows: (string | number)[][] = [
-      ...sizes.senders.map((n) => {
-        const c = sendRuns.find((r) => r.impl === "chorus" && r.senders === n)?.perSecond ?? Number.NaN;
-        const b = sendRuns.find((r) => r.impl === "baseline" && r.senders === n)?.perSecond ?? Number.NaN;
-        return [`send msg/s, ${n} senders (higher is better)`, ratio(c, b)];
-      }),
-      ["send->ack p50 at a fixed rate (lower is better)", ratio(latency[0].ack.p50, latency[1].ack.p50)],
-      ["send->deliver p50 at a fixed rate (lower is better)", ratio(latency[0].deliver.p50, latency[1].deliver.p50)],
-      ...fanoutRatios.flatMap((r) => [
-        [
-          `fan-out ${r.groupSize}: deliver p50 / p99 (lower is better)`,
-          `${r.deliverP50.toFixed(2)} / ${r.deliverP99.toFixed(2)}`,
-        ],
-        [`fan-out ${r.groupSize}: rows written per message`, r.rows],
-        [`fan-out ${r.groupSize}: time to send the messages`, r.sendSeconds],
-      ]),
-    ];
-    const baselineTable: Table = {
-      title: "7. Chorus / naive baseline (same run, same database)",
-      workload:
-        "baseline = fan-out on write: a copy of each message per member, per-member unread counters, one channel per member authorized one request each; same workloads 2-3, served on loopback HTTP from the bench process",
-      columns: ["measure", "Chorus/baseline"],
-      rows: baselineRows,
-    };
-
-    const chorusBest = send.best.chorus;
-    const largest = fanout.chorusLargest;
-    const ceilingTable: Table = {
-      title: "8. Ceiling (the same machine without the app)",
-      workload: `single-row autocommit INSERT loops into a scratch table for ${sizes.ceilingSeconds} s; raw Soketi trigger to one public channel with ${fanout.ceiling.subscribers} pusher-js subscribers`,
-      columns: ["measure", "raw", "Chorus", "Chorus as a fraction"],
-      rows: [
-        [
-          "durable inserts/s, 1 connection vs best send msg/s",
-          ceilingInserts.one,
-          chorusBest,
-          ratio(chorusBest, ceilingInserts.one),
-        ],
-        [
-          `durable inserts/s, ${ceilingInserts.connections} connections vs best send msg/s`,
-          ceilingInserts.many,
-          chorusBest,
-          ratio(chorusBest, ceilingInserts.many),
-        ],
-        [
-          `publish->deliver p50 ms (raw trigger vs Chorus send, group of ${largest?.groupSize})`,
-          fanout.ceiling.deliver.p50,
-          largest?.deliver.p50 ?? Number.NaN,
-          ratio(fanout.ceiling.deliver.p50, largest?.deliver.p50 ?? Number.NaN),
-        ],
-        [
-          "publish->deliver p99 ms",
-          fanout.ceiling.deliver.p99,
-          largest?.deliver.p99 ?? Number.NaN,
-          ratio(fanout.ceiling.deliver.p99, largest?.deliver.p99 ?? Number.NaN),
-        ],
-      ],
-      notes: [
-        "a send is several statements in one transaction plus a publish, so a fraction of the raw insert rate is expected",
-        `raw fan-out delivered ${fanout.ceiling.delivered}/${fanout.ceiling.expected}; latency fraction = raw/Chorus (1 = no overhead over Soketi)`,
-        "the insert rates are measured before section 2, which shows its rates as a fraction of the 16-connection one",
-      ],
-    };
-
-    print(renderTable(baselineTable));
-    print(renderTable(ceilingTable));
+    // Sections 7 and 8 compare sections 2 and 3: only when both ran.
+    const comparisons = send && fanout && ceilingInserts ? compareTables(sizes, send, fanout, ceilingInserts) : null;
+    for (const table of comparisons?.tables ?? []) print(renderTable(table));
     // HTTP only: a second server on the embedded default, measured last, on a quiet machine.
-    const footprint = shown(await footprintSection(ctx));
+    const footprint = shown(await run("footprint", () => footprintSection(ctx)));
     const tables = [
       ...(floor?.tables ?? []),
-      ...send.tables,
-      ...fanout.tables,
-      ...reads.tables,
-      ...reconnect.tables,
-      ...heartbeats.tables,
-      baselineTable,
-      ceilingTable,
+      ...(send?.tables ?? []),
+      ...(fanout?.tables ?? []),
+      ...(reads?.tables ?? []),
+      ...(reconnect?.tables ?? []),
+      ...(heartbeats?.tables ?? []),
+      ...(comparisons?.tables ?? []),
       ...(footprint?.tables ?? []),
     ];
     return {
@@ -181,13 +112,12 @@ export async function runBench(
       seconds: (performance.now() - t0) / 1000,
       sections: {
         ...(floor ? { floor: floor.data } : {}),
-        send: send.data,
-        fanout: fanout.data,
-        reads: reads.data,
-        reconnect: reconnect.data,
-        heartbeats: heartbeats.data,
-        baseline: { rows: baselineRows },
-        ceiling: { inserts: ceilingInserts, soketi: fanout.ceiling, chorusBestSendPerSecond: chorusBest },
+        ...(send ? { send: send.data } : {}),
+        ...(fanout ? { fanout: fanout.data } : {}),
+        ...(reads ? { reads: reads.data } : {}),
+        ...(reconnect ? { reconnect: reconnect.data } : {}),
+        ...(heartbeats ? { heartbeats: heartbeats.data } : {}),
+        ...(comparisons ? { baseline: comparisons.baseline, ceiling: comparisons.ceiling } : {}),
         ...(footprint ? { footprint: footprint.data } : {}),
       },
       tables,
@@ -195,6 +125,91 @@ export async function runBench(
   } finally {
     await server.close();
   }
+}
+
+/** Sections 7 and 8: Chorus against the naive baseline and the machine's ceiling, from sections 2 and 3. */
+function compareTables(
+  sizes: Sizes,
+  send: Awaited<ReturnType<typeof sendSection>>,
+  fanout: Awaited<ReturnType<typeof fanoutSection>>,
+  ceilingInserts: Awaited<ReturnType<typeof rawInsertRates>>,
+) {
+  const sendRuns = send.data.throughput as { impl: string; senders: number; perSecond: number }[];
+  const latency = send.data.latency as {
+    impl: string;
+    ack: { p50: number };
+    deliver: { p50: number; p99: number };
+  }[];
+  const fanoutRatios = fanoutBaselineRows(fanout);
+  const baselineRows: (string | number)[][] = [
+    ...sizes.senders.map((n) => {
+      const c = sendRuns.find((r) => r.impl === "chorus" && r.senders === n)?.perSecond ?? Number.NaN;
+      const b = sendRuns.find((r) => r.impl === "baseline" && r.senders === n)?.perSecond ?? Number.NaN;
+      return [`send msg/s, ${n} senders (higher is better)`, ratio(c, b)];
+    }),
+    ["send->ack p50 at a fixed rate (lower is better)", ratio(latency[0].ack.p50, latency[1].ack.p50)],
+    ["send->deliver p50 at a fixed rate (lower is better)", ratio(latency[0].deliver.p50, latency[1].deliver.p50)],
+    ...fanoutRatios.flatMap((r) => [
+      [
+        `fan-out ${r.groupSize}: deliver p50 / p99 (lower is better)`,
+        `${r.deliverP50.toFixed(2)} / ${r.deliverP99.toFixed(2)}`,
+      ],
+      [`fan-out ${r.groupSize}: rows written per message`, r.rows],
+      [`fan-out ${r.groupSize}: time to send the messages`, r.sendSeconds],
+    ]),
+  ];
+  const baselineTable: Table = {
+    title: "7. Chorus / naive baseline (same run, same database)",
+    workload:
+      "baseline = fan-out on write: a copy of each message per member, per-member unread counters, one channel per member authorized one request each; same workloads 2-3, served on loopback HTTP from the bench process",
+    columns: ["measure", "Chorus/baseline"],
+    rows: baselineRows,
+  };
+
+  const chorusBest = send.best.chorus;
+  const largest = fanout.chorusLargest;
+  const ceilingTable: Table = {
+    title: "8. Ceiling (the same machine without the app)",
+    workload: `single-row autocommit INSERT loops into a scratch table for ${sizes.ceilingSeconds} s; raw Soketi trigger to one public channel with ${fanout.ceiling.subscribers} pusher-js subscribers`,
+    columns: ["measure", "raw", "Chorus", "Chorus as a fraction"],
+    rows: [
+      [
+        "durable inserts/s, 1 connection vs best send msg/s",
+        ceilingInserts.one,
+        chorusBest,
+        ratio(chorusBest, ceilingInserts.one),
+      ],
+      [
+        `durable inserts/s, ${ceilingInserts.connections} connections vs best send msg/s`,
+        ceilingInserts.many,
+        chorusBest,
+        ratio(chorusBest, ceilingInserts.many),
+      ],
+      [
+        `publish->deliver p50 ms (raw trigger vs Chorus send, group of ${largest?.groupSize})`,
+        fanout.ceiling.deliver.p50,
+        largest?.deliver.p50 ?? Number.NaN,
+        ratio(fanout.ceiling.deliver.p50, largest?.deliver.p50 ?? Number.NaN),
+      ],
+      [
+        "publish->deliver p99 ms",
+        fanout.ceiling.deliver.p99,
+        largest?.deliver.p99 ?? Number.NaN,
+        ratio(fanout.ceiling.deliver.p99, largest?.deliver.p99 ?? Number.NaN),
+      ],
+    ],
+    notes: [
+      "a send is several statements in one transaction plus a publish, so a fraction of the raw insert rate is expected",
+      `raw fan-out delivered ${fanout.ceiling.delivered}/${fanout.ceiling.expected}; latency fraction = raw/Chorus (1 = no overhead over Soketi)`,
+      "the insert rates are measured before section 2, which shows its rates as a fraction of the 16-connection one",
+    ],
+  };
+
+  return {
+    tables: [baselineTable, ceilingTable],
+    baseline: { rows: baselineRows },
+    ceiling: { inserts: ceilingInserts, soketi: fanout.ceiling, chorusBestSendPerSecond: chorusBest },
+  };
 }
 
 /** First calls load route code and fill connection pools: keep them out of the figures. */
