@@ -30,6 +30,13 @@ export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
     const { drizzle } = await import("drizzle-orm/postgres-js");
     const client = postgres(options.databaseUrl, {
       max: options.maxConnections ?? 10,
+      // While Postgres is down or restarting, a request fails within seconds
+      // (SERVICE_UNAVAILABLE) instead of waiting 30 s for a connection.
+      connect_timeout: 3,
+      // postgres.js's default backoff grows with every failed connection of the
+      // pool to 20 s, so a query queued during a restart waited long after the
+      // server was back. Reconnect attempts to a down server cost little: keep them short.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
       onnotice: () => {},
     });
     const db = drizzle(client, { schema }) as unknown as Db;

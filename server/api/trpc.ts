@@ -4,7 +4,7 @@ import { ZodError, z } from "zod";
 import type { Db } from "@/db/types";
 import type { SessionUser } from "../auth/options";
 import type { Publisher } from "../realtime/publisher";
-import { AppError } from "../errors";
+import { AppError, isDatabaseUnavailable } from "../errors";
 import { logger } from "../logger";
 import { requireMembership } from "../messaging/membership";
 import { spendMutation } from "../rate-limit";
@@ -42,6 +42,13 @@ const errorMapping = t.middleware(async ({ next, path, type }) => {
   const { error } = result;
   if (error.cause instanceof AppError) {
     throw new TRPCError({ code: error.cause.code, message: error.cause.message, cause: error.cause });
+  }
+  if (error.code === "INTERNAL_SERVER_ERROR" && isDatabaseUnavailable(error.cause)) {
+    log.warn({ err: error.cause, path, type }, "database unavailable");
+    throw new TRPCError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "The database is unavailable right now. Please try again in a moment.",
+    });
   }
   if (error.code === "INTERNAL_SERVER_ERROR") {
     log.error({ err: error.cause ?? error, path, type }, "procedure failed");
