@@ -19,6 +19,9 @@ function composeCli(): string[] | null {
 
 type Service = {
   image?: string;
+  profiles?: string[];
+  ports?: string[];
+  volumes?: string[];
   build?: unknown;
   healthcheck?: { test: unknown };
   depends_on?: Record<string, { condition: string }>;
@@ -26,7 +29,8 @@ type Service = {
 };
 
 describe("docker-compose.yml", () => {
-  const file = parse(readFileSync("docker-compose.yml", "utf8")) as {
+  // Compose's YAML merges the second instance's settings from the first (`<<:`).
+  const file = parse(readFileSync("docker-compose.yml", "utf8"), { merge: true }) as {
     services: Record<string, Service>;
     volumes: Record<string, unknown>;
   };
@@ -71,6 +75,54 @@ describe("docker-compose.yml", () => {
     expect(JSON.parse(soketi.environment?.SOKETI_DEFAULT_APP_WEBHOOKS ?? "[]")[0].url).toBe(
       "http://app:3000/api/pusher/webhook",
     );
+  });
+
+  it("is accepted with the scale profile too: two app instances, two Soketi nodes, Redis and nginx", () => {
+    const cli = composeCli();
+    if (!cli) return expect(process.env.CI).toBeFalsy();
+    const services = execFileSync(
+      cli[0],
+      [...cli.slice(1), "-f", "docker-compose.yml", "--profile", "scale", "config", "--services"],
+      {
+        env: composeEnv,
+        encoding: "utf8",
+      },
+    );
+    expect(services.split("\n").filter(Boolean).sort()).toEqual([
+      "app",
+      "app-2",
+      "lb",
+      "postgres",
+      "redis",
+      "soketi",
+      "soketi-2",
+    ]);
+  });
+
+  it("scales out as a pair: each app instance publishes to its own Soketi node, with its own Snowflake worker id, behind nginx", () => {
+    const { app, soketi, lb, redis } = file.services;
+    const app2 = file.services["app-2"];
+    const soketi2 = file.services["soketi-2"];
+    for (const service of [app2, soketi2, lb, redis]) expect(service.profiles).toEqual(["scale"]);
+    expect(app2.build).toBe(".");
+    expect(app2.environment?.PUSHER_HOST).toBe("soketi-2");
+    expect(app2.environment?.SNOWFLAKE_WORKER_ID).not.toBe(app.environment?.SNOWFLAKE_WORKER_ID);
+    expect(app2.environment?.DATABASE_URL).toBe(app.environment?.DATABASE_URL);
+    expect(soketi2.image).toBe(soketi.image);
+    // Both nodes use the same adapter setting, so they cluster together or not at all.
+    expect(soketi2.environment?.SOKETI_ADAPTER_DRIVER).toBe(soketi.environment?.SOKETI_ADAPTER_DRIVER);
+    expect(JSON.parse(soketi2.environment?.SOKETI_DEFAULT_APP_WEBHOOKS ?? "[]")[0].url).toBe(
+      "http://app-2:3000/api/pusher/webhook",
+    );
+    expect(soketi2.depends_on).toEqual({ redis: { condition: "service_healthy" } });
+    expect(lb.image).toMatch(/^nginx:/);
+    expect(lb.healthcheck?.test).toBeTruthy();
+    const nginx = readFileSync("deploy/nginx.conf", "utf8");
+    expect(nginx).toMatch(/server app:3000/);
+    expect(nginx).toMatch(/server app-2:3000/);
+    expect(nginx).toMatch(/server soketi-2:6001/);
+    // WebSockets pass through the balancer.
+    expect(nginx).toMatch(/proxy_set_header Upgrade \$http_upgrade/);
   });
 
   it("builds an image on Node 20, the only Node Soketi's uWebSockets build supports", () => {

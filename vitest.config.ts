@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     include: ["**/*.test.ts"],
     // Every build folder (.next, .next-bench, .next-e2e-*) carries copies of packages with their own tests.
-    exclude: ["**/node_modules/**", "e2e/**", ".next*/**", "data/**", "test-results*/**"],
+    exclude: ["**/node_modules/**", "e2e/**", "cluster/**", ".next*/**", "data/**", "test-results*/**"],
     environment: "node",
     pool: "forks",
     testTimeout: 60_000,

@@ -36,6 +36,16 @@ export const env = createEnv({
     PUSHER_PUBLIC_TLS: bool,
     SOKETI_PORT: port.default(6001),
     SOKETI_HOST: z.string().min(1).default("127.0.0.1"),
+    // A Soketi node started by Chorus (embedded, or `npm run soketi`) joins a cluster on Redis with
+    // SOKETI_ADAPTER_DRIVER=redis (SOKETI_REDIS_URL, else REDIS_URL).
+    SOKETI_ADAPTER_DRIVER: z.enum(["local", "redis"]).default("local"),
+    SOKETI_REDIS_URL: z
+      .string()
+      .url()
+      .refine((v) => /^rediss?:\/\//.test(v), "must be a redis:// or rediss:// URL")
+      .optional(),
+    // Where `npm run soketi` sends its presence webhooks (default: the app on PORT on this machine).
+    SOKETI_WEBHOOK_URL: z.string().url().optional(),
     SNOWFLAKE_WORKER_ID: z.coerce.number().int().min(0).max(1023).default(0),
     // Largest group, owner included; adds beyond it are refused with a clear error.
     GROUP_MEMBER_LIMIT: z.coerce.number().int().min(2).max(100000).default(10000),

@@ -39,17 +39,10 @@ const { apiSecurityHeaders, servedOverHttps } = await import("./security/headers
 
 let soketi: { stop: () => Promise<void> } | undefined;
 if (!env.PUSHER_HOST) {
-  const { startEmbeddedSoketi, SoketiUnavailableError } = await import("./realtime/soketi");
-  const { soketiWebhooks } = await import("./realtime/webhooks");
+  const { SoketiUnavailableError } = await import("./realtime/soketi");
+  const { startSoketiNode } = await import("./realtime/soketi-node");
   try {
-    soketi = await startEmbeddedSoketi({
-      host: env.SOKETI_HOST,
-      port: env.SOKETI_PORT,
-      appId: env.PUSHER_APP_ID,
-      key: env.PUSHER_KEY,
-      secret: pusherSecret(),
-      webhooks: soketiWebhooks(`http://127.0.0.1:${env.PORT}`),
-    });
+    soketi = await startSoketiNode(env, pusherSecret());
   } catch (error) {
     if (error instanceof SoketiUnavailableError) fail(error.message);
     fail(`the embedded Soketi did not start on port ${env.SOKETI_PORT}: ${(error as Error).message}`);

@@ -77,3 +77,34 @@ export async function spendMutation(userId: string): Promise<void> {
     throw new AppError("TOO_MANY_REQUESTS", `Too many changes at once; try again in ${retryAfterSeconds(state)} s`);
   }
 }
+
+/**
+ * Connects the shared Redis before the first request (a limiter whose client is
+ * not ready yet counts in memory, per instance); gives up waiting after `timeoutMs`.
+ */
+export async function redisReady(timeoutMs = 5_000): Promise<void> {
+  const redis = sharedRedis();
+  if (!redis || redis.status === "ready") return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off("ready", done);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      logger.warn(
+        { domain: "rate-limit", timeoutMs },
+        "redis not ready at start; limits count per instance until it is",
+      );
+      done();
+    }, timeoutMs);
+    redis.once("ready", done);
+  });
+}
+
+/** Closes the shared Redis client, if one was opened. */
+export async function closeSharedRedis(): Promise<void> {
+  const redis = globalForRedis.chorusRedis;
+  globalForRedis.chorusRedis = undefined;
+  if (redis) await redis.quit().catch(() => redis.disconnect());
+}

@@ -7,6 +7,7 @@ import { startPresenceSweeper } from "./presence/sweeper";
 import { flushPublished } from "./realtime/announce";
 import { startOutboxWorker } from "./realtime/outbox-worker";
 import type { Publisher } from "./realtime/publisher";
+import { closeSharedRedis, redisReady } from "./rate-limit";
 
 type Worker = { stop: () => Promise<void> };
 
@@ -15,12 +16,14 @@ export type ServerRuntime = { db: Db; stop: () => Promise<void> };
 /** The process's database (opened and migrated) and the background workers each domain registers here. */
 export async function startServerRuntime(publisher: Publisher): Promise<ServerRuntime> {
   const { db } = await getAppDbHandle();
+  await redisReady();
   const workers: Worker[] = [
     startOutboxWorker(db, publisher, { pollMs: env.OUTBOX_POLL_MS, retentionHours: env.OUTBOX_RETENTION_HOURS }),
     startPresenceSweeper(db, publisher),
     // Pending receipts.changed hints and "published" marks go out before the process exits.
     { stop: () => getReceiptsNotifier().flush() },
     { stop: () => flushPublished(db) },
+    { stop: closeSharedRedis },
   ];
   return {
     db,

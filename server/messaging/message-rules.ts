@@ -1,8 +1,10 @@
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import type { Redis } from "ioredis";
+import { RateLimiterRes } from "rate-limiter-flexible";
 import { MAX_BODY_CHARS } from "@/lib/limits";
 import { checkText } from "@/lib/text";
 import { AppError } from "../errors";
 import { env } from "../env";
+import { createLimiter, sharedRedis } from "../rate-limit";
 
 export { MAX_BODY_CHARS };
 
@@ -49,8 +51,12 @@ export function applyBlockedWords(body: string, rules: BlockedWords): string {
 
 export type SendRateLimiter = { consume: (userId: string) => Promise<void> };
 
-export function createSendRateLimiter(options: { points: number; durationSeconds: number }): SendRateLimiter {
-  const limiter = new RateLimiterMemory({ points: options.points, duration: options.durationSeconds });
+/** In Redis when given one (every app instance shares the count), else in this process's memory. */
+export function createSendRateLimiter(
+  options: { points: number; durationSeconds: number },
+  redis: Redis | null = null,
+): SendRateLimiter {
+  const limiter = createLimiter({ keyPrefix: "send", ...options }, redis);
   return {
     async consume(userId) {
       try {
@@ -68,11 +74,11 @@ export function createSendRateLimiter(options: { points: number; durationSeconds
 
 const globalForLimiter = globalThis as unknown as { chorusSendLimiter?: SendRateLimiter };
 
-/** Per process: with several app instances each allows the configured rate. */
+/** Shared by every app instance through REDIS_URL; per process without it. */
 export function getSendRateLimiter(): SendRateLimiter {
-  globalForLimiter.chorusSendLimiter ??= createSendRateLimiter({
-    points: env.MESSAGE_RATE_LIMIT,
-    durationSeconds: env.MESSAGE_RATE_WINDOW_SECONDS,
-  });
+  globalForLimiter.chorusSendLimiter ??= createSendRateLimiter(
+    { points: env.MESSAGE_RATE_LIMIT, durationSeconds: env.MESSAGE_RATE_WINDOW_SECONDS },
+    sharedRedis(),
+  );
   return globalForLimiter.chorusSendLimiter;
 }

@@ -17,6 +17,9 @@ export type PendingEvent = { id: number; channels: string[]; event: RealtimeEven
  */
 export const REQUEST_LEASE_SECONDS = 10;
 
+// Test hook only (the cluster suite): never set it in production.
+const TEST_PUBLISH_DELAY_MS = Number(process.env.CHORUS_TEST_PUBLISH_DELAY_MS ?? 0);
+
 // Events enqueued inside a transaction run by commitAndAnnounce, keyed by its tx.
 const pendingByTx = new WeakMap<object, PendingEvent[]>();
 
@@ -76,6 +79,8 @@ export function sendToSoketi(publisher: Publisher, event: Omit<PendingEvent, "id
  * out and the background publisher retries it.
  */
 export async function announce(db: DbOrTx, publisher: Publisher, events: PendingEvent[]): Promise<void> {
+  // Fault tests widen the window between commit and publish to kill an instance inside it.
+  if (TEST_PUBLISH_DELAY_MS > 0 && events.length) await new Promise((r) => setTimeout(r, TEST_PUBLISH_DELAY_MS));
   for (const event of events) {
     try {
       await sendToSoketi(publisher, event);

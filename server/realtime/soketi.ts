@@ -14,7 +14,32 @@ export type EmbeddedSoketiOptions = {
   webhooks?: SoketiWebhook[];
   /** A socket that has not signed in (`pusher:signin`) this long after connecting is closed. */
   signInTimeoutMs?: number;
+  /** Joins the Soketi cluster on this Redis (redis:// URL): events published through any node reach every node's sockets. */
+  redisUrl?: string;
 };
+
+/** Soketi's dotted options for its Redis adapter, from a redis:// URL. */
+export function redisAdapterOptions(redisUrl: string): Record<string, unknown> {
+  const url = new URL(redisUrl);
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new Error(`not a redis:// URL: ${redisUrl}`);
+  const db = Number(url.pathname.replace(/^\//, "") || 0);
+  // Soketi's own client settings give up on a command after 2 retries and reconnect every few
+  // milliseconds: a Redis restart then rejected a publish nobody awaited, which ended the node.
+  // Commands wait for the reconnect instead (clients fill any gap from history), retried at most once a second.
+  const resilient = { maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 100, 1_000) };
+  return {
+    "adapter.driver": "redis",
+    "adapter.redis.prefix": "chorus",
+    "adapter.redis.redisPubOptions": resilient,
+    "adapter.redis.redisSubOptions": resilient,
+    "database.redis.host": url.hostname,
+    "database.redis.port": Number(url.port || 6379),
+    "database.redis.db": Number.isInteger(db) ? db : 0,
+    "database.redis.username": url.username ? decodeURIComponent(url.username) : null,
+    "database.redis.password": url.password ? decodeURIComponent(url.password) : null,
+    ...(url.protocol === "rediss:" ? { "database.redis.tls": {} } : {}),
+  };
+}
 
 /** Browsers sign in right after connecting: one request to /api/pusher/user-auth. */
 export const SIGN_IN_TIMEOUT_MS = 10_000;
@@ -109,6 +134,7 @@ export async function startEmbeddedSoketi(options: EmbeddedSoketiOptions): Promi
     "metrics.port": options.port + 10_000 > 65_535 ? options.port - 10_000 : options.port + 10_000,
     shutdownGracePeriod: 200,
     userAuthenticationTimeout: signInTimeoutMs,
+    ...(options.redisUrl ? redisAdapterOptions(options.redisUrl) : {}),
     "appManager.array.apps": [
       {
         id: options.appId,
@@ -146,7 +172,7 @@ export async function startEmbeddedSoketi(options: EmbeddedSoketiOptions): Promi
   const destinations = (server.discover?.broadcast?.destination ?? []).map((d) =>
     typeof d === "string" ? d : d.address,
   );
-  log.info({ host, port: options.port }, "embedded soketi started");
+  log.info({ host, port: options.port, cluster: options.redisUrl ? "redis" : "none" }, "soketi started");
   return {
     port: options.port,
     discovery: { address: "127.0.0.1", destinations },
