@@ -16,3 +16,12 @@ export const MAX_SNOOZE_DAYS = 366;
 /** Push subscription fields as browsers make them, with room to spare. */
 export const MAX_PUSH_ENDPOINT_CHARS = 2048;
 export const MAX_PUSH_KEY_CHARS = 256;
+/** Distinct emoji under one message; a reaction with a new emoji beyond it is refused. */
+export const MAX_REACTION_EMOJI_PER_MESSAGE = 20;
+/** A reaction is one emoji grapheme (ZWJ families are long) or a `:short_name:`. */
+export const MAX_REACTION_CHARS = 32;
+export const MAX_REACTORS_PAGE = 100;
+export const MAX_MENTION_QUERY_CHARS = 32;
+export const MAX_MENTION_SUGGESTIONS = 10;
+export const MAX_CHANGES_PAGE = 200;
+export const MAX_MENTIONS_PAGE = 50;

@@ -58,6 +58,8 @@ export const env = createEnv({
     PRESENCE_IDLE_SECONDS: z.coerce.number().int().min(30).max(86400).default(300),
     PRESENCE_FANOUT_MAX_MEMBERS: z.coerce.number().int().min(2).max(10000).default(100),
     TYPING_MAX_MEMBERS: z.coerce.number().int().min(2).max(10000).default(100),
+    // @all in groups larger than this is for owners and admins only.
+    MENTION_ALL_MAX_MEMBERS: z.coerce.number().int().min(2).max(100000).default(100),
     MESSAGE_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
     MESSAGE_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(10),
     // Shared rate limits for every app instance; without it each instance counts in memory.

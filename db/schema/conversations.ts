@@ -24,6 +24,8 @@ export const conversations = pgTable(
     memberCount: integer("member_count").notNull().default(0),
     // Group info version, from the global version sequence.
     version: bigint("version", { mode: "number" }).notNull().default(0),
+    // Counts edits, deletes and reaction changes; each changed message is stamped with it.
+    changeSeq: bigint("change_seq", { mode: "number" }).notNull().default(0),
     archivedAt: timestamp("archived_at", { withTimezone: true }),
   },
   (t) => [

@@ -3,6 +3,7 @@ import {
   bigint,
   boolean,
   check,
+  foreignKey,
   index,
   jsonb,
   pgTable,
@@ -38,7 +39,14 @@ export const messages = pgTable(
     mentionsAll: boolean("mentions_all").notNull().default(false),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     editedAt: timestamp("edited_at", { withTimezone: true }),
+    // A tombstone: body and reactions are gone, the row and its seq stay.
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
+    // The message this one replies to, in the same conversation.
+    replyToSeq: bigint("reply_to_seq", { mode: "number" }),
+    // The conversation's change counter when this message was last edited, deleted or reacted to (0: never).
+    changeSeq: bigint("change_seq", { mode: "number" }).notNull().default(0),
+    // emoji -> count, kept beside the message so history never counts reaction rows.
+    reactionCounts: jsonb("reaction_counts").$type<Record<string, number>>(),
   },
   (t) => [
     primaryKey({ name: "messages_pk", columns: [t.conversationId, t.seq] }),
@@ -47,6 +55,35 @@ export const messages = pgTable(
     uniqueIndex("messages_sender_client_msg_uq").on(t.senderId, t.clientMsgId),
     check("messages_kind_ck", sql`${t.kind} in ('text', 'system')`),
     index("messages_mentions_all_idx").on(t.conversationId, t.seq).where(sql`${t.mentionsAll}`),
+    // message.changes: the messages changed after a conversation's change count, O(changed).
+    index("messages_changes_idx").on(t.conversationId, t.changeSeq).where(sql`${t.changeSeq} > 0`),
+    // Unread leaves tombstones out: counting those in a member's unread window reads only deleted rows.
+    index("messages_deleted_idx").on(t.conversationId, t.seq).where(sql`${t.deletedAt} is not null`),
+  ],
+);
+
+// One row per (message, emoji, user): bounded per message by MAX_REACTION_EMOJI x members.
+export const reactions = pgTable(
+  "message_reactions",
+  {
+    conversationId: uuid("conversation_id").notNull(),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    emoji: text("emoji").notNull(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // message.reactions pages who reacted with one emoji along this key.
+    primaryKey({ name: "message_reactions_pk", columns: [t.conversationId, t.seq, t.emoji, t.userId] }),
+    foreignKey({
+      name: "message_reactions_message_fk",
+      columns: [t.conversationId, t.seq],
+      foreignColumns: [messages.conversationId, messages.seq],
+    }).onDelete("cascade"),
+    // History's "me" flags: the caller's own reactions on a page of messages.
+    index("message_reactions_user_idx").on(t.conversationId, t.userId, t.seq),
   ],
 );
 

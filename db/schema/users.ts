@@ -31,6 +31,9 @@ export const users = pgTable(
   },
   (t) => [
     uniqueIndex("users_username_lower_uq").on(sql`lower(${t.username})`),
+    // Mention autocomplete: prefix search on username and display name (LIKE 'pre%' under any collation).
+    index("users_username_prefix_idx").on(sql`lower(${t.username}) text_pattern_ops`),
+    index("users_display_name_prefix_idx").on(sql`lower(${t.displayName}) text_pattern_ops`),
     // Expired heartbeats are swept by this index.
     index("users_presence_expiry_idx").on(t.presenceExpiresAt),
     check("users_notify_dm_level_ck", sql`${t.notifyDmLevel} in ('all', 'mentions', 'none')`),

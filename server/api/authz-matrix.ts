@@ -177,6 +177,11 @@ export const authzMatrix: Record<string, MatrixRow> = {
     variants: { "the DM": { input: (w) => ({ conversationId: w.dmId, typing: false }), expect: dmMembers } },
   },
   "conversation.unreadTotal": { input: () => undefined, expect: anyoneSignedIn },
+  "conversation.searchMembers": {
+    input: (w) => ({ conversationId: w.groupId, query: "a" }),
+    expect: groupMembers,
+    variants: { "the DM": { input: (w) => ({ conversationId: w.dmId, query: "b" }), expect: dmMembers } },
+  },
 
   "message.send": {
     input: (w) => ({ conversationId: w.groupId, clientMsgId: fresh("m"), body: "Hello there" }),
@@ -206,6 +211,54 @@ export const authzMatrix: Record<string, MatrixRow> = {
     expect: groupMembers,
     variants: { "the DM": { input: (w) => ({ conversationId: w.dmId, fromSeq: 1, toSeq: 1 }), expect: dmMembers } },
   },
+
+  // The group's last message (w.groupSeq) is carol's ("member"); the DM's first is alice's ("owner").
+  "message.edit": {
+    input: (w) => ({ conversationId: w.groupId, seq: w.groupSeq, body: fresh("Slides are up, v") }),
+    expect: { ...groupMembers, admin: "FORBIDDEN", owner: "FORBIDDEN" },
+    variants: {
+      "the DM": {
+        input: (w) => ({ conversationId: w.dmId, seq: 1, body: fresh("Got an hour? v") }),
+        expect: { ...dmMembers, admin: "FORBIDDEN" },
+      },
+    },
+  },
+  "message.delete": {
+    input: (w) => ({ conversationId: w.groupId, seq: w.groupSeq }),
+    expect: groupMembers,
+    variants: {
+      // Alice's kick-off: a member may not take back someone else's words; owners and admins moderate.
+      "someone else's message": {
+        input: (w) => ({ conversationId: w.groupId, seq: w.kickoffSeq }),
+        expect: groupManagers,
+      },
+      // A DM has no moderators: bob cannot delete alice's message.
+      "the DM": { input: (w) => ({ conversationId: w.dmId, seq: 1 }), expect: { ...dmMembers, admin: "FORBIDDEN" } },
+    },
+  },
+  "message.react": {
+    input: (w) => ({ conversationId: w.groupId, seq: w.groupSeq, emoji: "👍", on: true }),
+    expect: groupMembers,
+    variants: {
+      "the DM": { input: (w) => ({ conversationId: w.dmId, seq: 1, emoji: "🎉", on: true }), expect: dmMembers },
+    },
+  },
+  "message.reactions": {
+    input: (w) => ({ conversationId: w.groupId, seq: w.groupSeq, emoji: "👍" }),
+    expect: groupMembers,
+    variants: { "the DM": { input: (w) => ({ conversationId: w.dmId, seq: 1, emoji: "👍" }), expect: dmMembers } },
+  },
+  "message.markUnread": {
+    input: (w) => ({ conversationId: w.groupId, seq: w.groupSeq }),
+    expect: groupMembers,
+    variants: { "the DM": { input: (w) => ({ conversationId: w.dmId, seq: 1 }), expect: dmMembers } },
+  },
+  "message.changes": {
+    input: (w) => ({ conversationId: w.groupId, since: 0 }),
+    expect: groupMembers,
+    variants: { "the DM": { input: (w) => ({ conversationId: w.dmId, since: 0 }), expect: dmMembers } },
+  },
+  "message.mentions": { input: () => ({}), expect: anyoneSignedIn },
 
   "presence.heartbeat": { input: () => ({ away: false }), expect: anyoneSignedIn },
   "presence.setStatus": { input: () => ({ status: "busy" }), expect: anyoneSignedIn },

@@ -643,6 +643,7 @@ const fakeWorld: World = {
   groupId: "10000000-0000-4000-8000-000000000000",
   dmId: "20000000-0000-4000-8000-000000000000",
   groupSeq: 3,
+  kickoffSeq: 1,
 };
 
 function safeStringify(value: unknown): string {

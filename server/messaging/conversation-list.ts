@@ -6,7 +6,7 @@ import type { PublicUser } from "../auth/accounts";
 import { AppError } from "../errors";
 import type { NotifyLevel } from "@/db/schema";
 import { effectiveLevelSql, type NotificationState, notificationState } from "../notifications/levels";
-import { mentionCounts } from "./unread";
+import { mentionCounts, unreadSql } from "./unread";
 
 export const listConversationsInput = z.object({
   cursor: z.string().max(200).nullish(),
@@ -30,7 +30,7 @@ export type ConversationListItem = {
   muted: boolean;
   notifications: NotificationState;
   readSeq: number;
-  /** last_seq - max(read_seq, joined_seq) (DESIGN invariant 3). */
+  /** last_seq - max(read_seq, joined_seq), tombstones left out (DESIGN invariant 3). */
   unread: number;
   /** Unread @mentions of me, @all included. */
   mentions: number;
@@ -104,7 +104,7 @@ export async function listConversations(
       c.id, c.kind, c.name, c.avatar_url, c.last_seq, c.last_message_at, c.last_message_preview,
       c.member_count, ${effectiveLevelSql(sql.raw("m"), sql.raw("c"), sql.raw("me"))} as level,
       m.notify_level as level_set, m.snooze_until, m.read_seq,
-      greatest(c.last_seq - greatest(m.read_seq, m.joined_seq), 0) as unread,
+      ${unreadSql} as unread,
       sender.id as sender_id, sender.display_name as sender_name,
       peer.id as peer_id, peer.username as peer_username, peer.display_name as peer_name,
       peer.avatar_url as peer_avatar_url,

@@ -1,10 +1,8 @@
-import { and, asc, desc, eq, gt, lt, lte, type SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
-import { messages, users } from "@/db/schema";
 import type { DbOrTx } from "@/db/types";
-import type { WireMessage } from "../realtime/events";
-import { toWireMessage } from "./append";
 import { requireMembership } from "./membership";
+import { loadMessageViews, type MessageView } from "./message-view";
 
 const seq = z.number().int().min(0);
 
@@ -21,9 +19,14 @@ export type HistoryInput = z.input<typeof historyInput>;
 
 export type HistoryPage = {
   /** Newest first before a seq (scrolling back); oldest first after a seq (filling a gap). */
-  messages: WireMessage[];
+  messages: MessageView[];
   /** More messages exist beyond this page in the same direction. */
   hasMore: boolean;
+  /**
+   * The conversation's change count, read before the page: every edit, delete
+   * and reaction up to it shows in the page; pass it to message.changes to catch up.
+   */
+  changeSeq: number;
 };
 
 /**
@@ -32,25 +35,23 @@ export type HistoryPage = {
  */
 export async function readHistory(db: DbOrTx, userId: string, input: HistoryInput): Promise<HistoryPage> {
   const { conversationId, beforeSeq, afterSeq, limit = 50 } = historyInput.parse(input);
-  const { member } = await requireMembership(db, conversationId, userId, { allowLeft: true });
+  const { member, conversation } = await requireMembership(db, conversationId, userId, { allowLeft: true });
 
-  const visible: SQL[] = [eq(messages.conversationId, conversationId), gt(messages.seq, member.joinedSeq)];
-  if (member.leftAt) visible.push(lte(messages.seq, member.leftSeq ?? member.joinedSeq));
+  const visible: SQL[] = [sql`m.seq > ${member.joinedSeq}::bigint`];
+  if (member.leftAt) visible.push(sql`m.seq <= ${member.leftSeq ?? member.joinedSeq}::bigint`);
   const forward = afterSeq !== undefined;
-  if (forward) visible.push(gt(messages.seq, afterSeq));
-  else if (beforeSeq !== undefined) visible.push(lt(messages.seq, beforeSeq));
+  if (forward) visible.push(sql`m.seq > ${afterSeq}::bigint`);
+  else if (beforeSeq !== undefined) visible.push(sql`m.seq < ${beforeSeq}::bigint`);
 
-  const rows = await db
-    .select({ message: messages, senderName: users.displayName, senderAvatarUrl: users.avatarUrl })
-    .from(messages)
-    .leftJoin(users, eq(users.id, messages.senderId))
-    .where(and(...visible))
-    .orderBy(forward ? asc(messages.seq) : desc(messages.seq))
-    .limit(limit + 1);
+  const rows = await loadMessageViews(db, {
+    viewerId: userId,
+    conversationId,
+    joinedSeq: member.joinedSeq,
+    where: sql.join(visible, sql` and `),
+    orderBy: forward ? sql`m.seq asc` : sql`m.seq desc`,
+    limit: limit + 1,
+  });
 
-  const page = rows.slice(0, limit);
-  return {
-    messages: page.map((r) => toWireMessage(r.message, r.senderName, r.senderAvatarUrl)),
-    hasMore: rows.length > limit,
-  };
+  const page = rows.slice(0, limit).map(({ changeSeq: _, ...message }) => message);
+  return { messages: page, hasMore: rows.length > limit, changeSeq: conversation.changeSeq };
 }

@@ -27,3 +27,18 @@ export function parseMentions(body: string): ParsedMentions {
   }
   return { all, usernames: [...usernames] };
 }
+
+/**
+ * @all in a group larger than MENTION_ALL_MAX_MEMBERS is for owners and
+ * admins: a member cannot wake ten thousand people. DMs and small groups: anyone.
+ */
+export function mayMentionAll(
+  conversation: { kind: "dm" | "group"; memberCount: number },
+  role: "owner" | "admin" | "member",
+  maxMembers: number,
+): boolean {
+  return conversation.kind === "dm" || conversation.memberCount <= maxMembers || role !== "member";
+}
+
+export const mentionAllRefusal = (maxMembers: number) =>
+  `Only owners and admins can mention @all in groups of more than ${maxMembers} members`;

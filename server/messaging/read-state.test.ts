@@ -99,7 +99,15 @@ describe.each(testDrivers)("read and delivered positions (%s)", (driver) => {
     const inBig = await rowsWrittenBy(handle.db, () =>
       markRead(handle.db, { userId: bob.id, conversationId: big, seq: 2 }, deps),
     );
-    const expected = { users: 0, conversations: 0, members: 1, messages: 0, mentions: 0, outbox: 1 };
+    const expected = {
+      users: 0,
+      conversations: 0,
+      members: 1,
+      messages: 0,
+      mentions: 0,
+      message_reactions: 0,
+      outbox: 1,
+    };
     expect(inSmall).toEqual(expected);
     expect(inBig).toEqual(expected);
 

@@ -163,3 +163,51 @@ export function parseOrBadRequest<T>(schema: z.ZodType<T>, value: unknown): T {
   if (!parsed.success) throw new AppError("BAD_REQUEST", parsed.error.issues[0]?.message ?? "Invalid input");
   return parsed.data;
 }
+
+export const markUnreadInput = z.object({
+  conversationId: z.uuid("conversationId must be a UUID"),
+  seq: z.number("seq must be a number").int("seq must be a whole number").min(1, "seq must be 1 or more"),
+});
+
+/**
+ * "Unread from here": moves the caller's read position back to seq - 1, the
+ * only backward move, on purpose (never forward: marking unread reads nothing).
+ * The seq must be a message of the caller's visible history. Every device of
+ * the caller hears read.changed and shows the badge again.
+ */
+export async function markUnread(
+  db: Db,
+  input: { userId: string; conversationId: string; seq: number },
+  deps: ReadStateDeps,
+): Promise<MarkReadResult> {
+  const { conversationId, seq } = parseOrBadRequest(markUnreadInput, input);
+  const { userId } = input;
+  const { member, conversation } = await requireMembership(db, conversationId, userId);
+  assertWithinHistory(seq, conversation.lastSeq);
+  if (seq <= member.joinedSeq) throw new AppError("BAD_REQUEST", `seq ${seq} is before you joined this conversation`);
+  const channel = userChannel(userId);
+  const [moved] = await queryRows<{ read_seq: number | string; outbox_id: number | string }>(
+    db,
+    sql`with moved as (
+          update members m set read_seq = ${seq - 1}::bigint
+          where m.conversation_id = ${conversationId}::uuid and m.user_id = ${userId}::uuid and m.left_at is null
+            and m.read_seq > ${seq - 1}::bigint
+          returning m.read_seq
+        ), event as (
+          insert into outbox (channels, event, payload, next_attempt_at)
+          select array[${channel}], 'read.changed',
+                 jsonb_build_object('conversationId', ${conversationId}::text, 'readSeq', moved.read_seq),
+                 now() + make_interval(secs => ${REQUEST_LEASE_SECONDS})
+          from moved
+          returning id
+        )
+        select moved.read_seq, event.id as outbox_id from moved, event`,
+  );
+  if (!moved) return { readSeq: member.readSeq, moved: false };
+  const readSeq = Number(moved.read_seq);
+  await announce(db, deps.publisher, [
+    { id: Number(moved.outbox_id), channels: [channel], event: "read.changed", payload: { conversationId, readSeq } },
+  ]);
+  (deps.notifier ?? getReceiptsNotifier()).changed(conversationId, conversation.lastSeq, conversation.memberCount);
+  return { readSeq, moved: true };
+}

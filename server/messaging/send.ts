@@ -6,11 +6,13 @@ import type { Db, DbOrTx } from "@/db/types";
 import { AppError } from "../errors";
 import { announce, REQUEST_LEASE_SECONDS } from "../realtime/announce";
 import { conversationChannel } from "../realtime/channels";
-import type { WireMessage } from "../realtime/events";
+import { env } from "../env";
+import type { ReplyPreview, WireMessage } from "../realtime/events";
 import type { Publisher } from "../realtime/publisher";
 import { previewOf } from "./append";
 import { requireMembership } from "./membership";
-import { parseMentions } from "./mentions";
+import { mayMentionAll, mentionAllRefusal, parseMentions } from "./mentions";
+import { previewSql } from "./message-view";
 import {
   applyBlockedWords,
   type BlockedWords,
@@ -30,6 +32,11 @@ export const sendMessageInput = z.object({
     .regex(/^[A-Za-z0-9_.:-]+$/, "clientMsgId may contain only letters, digits and _ . : -"),
   // Length and content rules live in normalizeBody so every caller gets them.
   body: z.string("body must be a string"),
+  replyToSeq: z
+    .number("replyToSeq must be a number")
+    .int("replyToSeq must be a whole number")
+    .min(1, "replyToSeq must be 1 or more")
+    .nullish(),
 });
 
 export type SendMessageInput = z.infer<typeof sendMessageInput>;
@@ -46,6 +53,8 @@ export type SendDeps = {
   publisher: Publisher;
   rateLimiter?: SendRateLimiter;
   blockedWords?: BlockedWords;
+  /** MENTION_ALL_MAX_MEMBERS unless a test says otherwise. */
+  mentionAllMaxMembers?: number;
 };
 
 /**
@@ -53,7 +62,9 @@ export type SendDeps = {
  * bumps the conversation's seq (its row lock keeps seq gapless), inserts the
  * message, moves the sender's read position, records mentions and writes the
  * outbox row leased to this request; publish after it commits. A resend with
- * the same clientMsgId returns the original and writes nothing.
+ * the same clientMsgId returns the original and writes nothing. The same
+ * statement refuses (writes nothing) a reply to a message outside the
+ * sender's visible history and @all from a member of a large group.
  */
 export async function sendMessage(
   db: Db,
@@ -64,6 +75,8 @@ export async function sendMessage(
   const normalized = normalizeBody(input.body);
   const body = applyBlockedWords(normalized, deps.blockedWords ?? blockedWordsFromEnv());
   const mentioned = parseMentions(body);
+  const replyToSeq = input.replyToSeq ?? null;
+  const mentionAllMax = deps.mentionAllMaxMembers ?? env.MENTION_ALL_MAX_MEMBERS;
   await (deps.rateLimiter ?? getSendRateLimiter()).consume(senderId);
 
   const createdAt = new Date();
@@ -71,7 +84,7 @@ export async function sendMessage(
   const id = nextMessageId();
   const channel = conversationChannel(input.conversationId);
   // seq and the sender's name are known only inside the statement; the payload gets them there.
-  const payload: Omit<WireMessage, "seq" | "senderName" | "senderAvatarUrl"> = {
+  const payload: Omit<WireMessage, "seq" | "senderName" | "senderAvatarUrl" | "replyTo"> = {
     id: id.toString(),
     conversationId: input.conversationId,
     senderId,
@@ -80,27 +93,53 @@ export async function sendMessage(
     body,
     meta: null,
     createdAt: createdAt.toISOString(),
+    editedAt: null,
+    deletedAt: null,
+    reactions: [],
   };
-  let row: { seq: number | string; outbox_id: number | string; sender_name: string; sender_avatar_url: string | null };
+  let row: {
+    seq: number | string;
+    outbox_id: number | string;
+    sender_name: string;
+    sender_avatar_url: string | null;
+    reply_to: ReplyPreview | string | null;
+  };
   try {
     [row] = await queryRows<typeof row>(
       db,
-      sql`with conv as (
+      sql`with reply as (
+            -- The original of a reply: in this conversation and after the sender joined (their visible history).
+            select r.seq, r.deleted_at is not null as deleted, ru.display_name as sender_name,
+                   ${previewSql(sql`r.body`)} as preview
+            from messages r left join users ru on ru.id = r.sender_id
+            where ${replyToSeq}::bigint is not null and r.conversation_id = ${input.conversationId}::uuid
+              and r.seq = ${replyToSeq}::bigint
+              and r.seq > (select joined_seq from members where conversation_id = ${input.conversationId}::uuid
+                           and user_id = ${senderId}::uuid)
+          ), reply_json as (
+            select coalesce((select jsonb_build_object('seq', seq, 'deleted', deleted,
+                     'senderName', case when deleted then null else sender_name end,
+                     'preview', case when deleted then null else preview end) from reply), 'null'::jsonb) as j
+          ), conv as (
             update conversations c
             set last_seq = c.last_seq + 1, last_message_at = ${at}::timestamptz, last_message_preview = ${previewOf(body)},
                 last_message_sender_id = ${senderId}::uuid
             where c.id = ${input.conversationId}::uuid
               and exists (select 1 from members m where m.conversation_id = c.id and m.user_id = ${senderId}::uuid
-                          and m.left_at is null)
+                          and m.left_at is null
+                          and (not ${mentioned.all} or c.kind = 'dm' or c.member_count <= ${mentionAllMax}
+                               or m.role <> 'member'))
+              and (${replyToSeq}::bigint is null or exists (select 1 from reply))
               and not exists (select 1 from messages x where x.sender_id = ${senderId}::uuid
                               and x.client_msg_id = ${input.clientMsgId})
             returning c.last_seq as seq
           ), sender as (
             select display_name, avatar_url from users where id = ${senderId}::uuid
           ), msg as (
-            insert into messages (conversation_id, seq, id, sender_id, client_msg_id, kind, body, mentions_all, created_at)
+            insert into messages (conversation_id, seq, id, sender_id, client_msg_id, kind, body, mentions_all, created_at,
+                                  reply_to_seq)
             select ${input.conversationId}::uuid, conv.seq, ${id.toString()}::bigint, ${senderId}::uuid, ${input.clientMsgId}, 'text',
-                   ${body}, ${mentioned.all}, ${at}::timestamptz
+                   ${body}, ${mentioned.all}, ${at}::timestamptz, ${replyToSeq}::bigint
             from conv
             returning seq
           ), own as (
@@ -121,13 +160,14 @@ export async function sendMessage(
             insert into outbox (channels, event, payload, next_attempt_at)
             select array[${channel}], 'message.new',
                    ${JSON.stringify(payload)}::jsonb || jsonb_build_object('seq', conv.seq,
-                     'senderName', sender.display_name, 'senderAvatarUrl', sender.avatar_url),
+                     'senderName', sender.display_name, 'senderAvatarUrl', sender.avatar_url, 'replyTo', reply_json.j),
                    now() + make_interval(secs => ${REQUEST_LEASE_SECONDS})
-            from conv, sender
+            from conv, sender, reply_json
             returning id
           )
-          select conv.seq, event.id as outbox_id, sender.display_name as sender_name, sender.avatar_url as sender_avatar_url
-          from conv, event, sender, msg`,
+          select conv.seq, event.id as outbox_id, sender.display_name as sender_name, sender.avatar_url as sender_avatar_url,
+                 reply_json.j as reply_to
+          from conv, event, sender, msg, reply_json`,
     );
   } catch (error) {
     // A concurrent resend won the unique (sender, clientMsgId): our statement failed whole, seq untouched.
@@ -141,7 +181,13 @@ export async function sendMessage(
     // Nothing written: a resend (scoped to the sender, so it reveals nothing), or not allowed to send here.
     const original = await findByClientMsgId(db, senderId, input.clientMsgId);
     if (original) return sameConversationOrConflict(original, input.conversationId);
-    await requireMembership(db, input.conversationId, senderId);
+    const { conversation, member } = await requireMembership(db, input.conversationId, senderId);
+    if (mentioned.all && !mayMentionAll(conversation, member.role, mentionAllMax)) {
+      throw new AppError("FORBIDDEN", mentionAllRefusal(mentionAllMax));
+    }
+    if (replyToSeq !== null) {
+      throw new AppError("BAD_REQUEST", `replyToSeq ${replyToSeq} is not a message you can see in this conversation`);
+    }
     throw new Error(`send to ${input.conversationId} wrote nothing for a current member`);
   }
 
@@ -151,6 +197,7 @@ export async function sendMessage(
     seq,
     senderName: row.sender_name,
     senderAvatarUrl: row.sender_avatar_url,
+    replyTo: typeof row.reply_to === "string" ? JSON.parse(row.reply_to) : row.reply_to,
   };
   await announce(db, deps.publisher, [
     { id: Number(row.outbox_id), channels: [channel], event: "message.new", payload: message },

@@ -184,7 +184,8 @@ describe.each(testDrivers)("unread counts and mentions (%s)", (driver) => {
             ).length;
             const shown = await unreadOf(handle.db, seat.user.id, conversation.id);
             expect({ unread: shown.unread, mentions: shown.mentions }).toEqual({
-              unread: Math.max(0, lastSeq - seen),
+              // Tombstones in the window do not count.
+              unread: sent.filter((m, s) => s + 1 > seen && !m.deleted).length,
               mentions: expectedMentions,
             });
             if (i === 0) expect(counted.get(conversation.id) ?? 0).toBe(expectedMentions);
@@ -192,6 +193,67 @@ describe.each(testDrivers)("unread counts and mentions (%s)", (driver) => {
         },
       ),
       { numRuns: 20 },
+    );
+  });
+
+  it("keeps every member's badge equal to a brute-force count while messages are sent, edited, deleted, read and marked unread", async () => {
+    const cast = await Promise.all(Array.from({ length: 4 }, (_, i) => createPersona(handle.db, `actor${i}`)));
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("send" as const), who: fc.nat(3) }),
+      fc.record({ kind: fc.constant("edit" as const), who: fc.nat(3), pick: fc.nat(20) }),
+      fc.record({ kind: fc.constant("delete" as const), who: fc.nat(3), pick: fc.nat(20) }),
+      fc.record({ kind: fc.constant("read" as const), who: fc.nat(3), pick: fc.nat(20) }),
+      fc.record({ kind: fc.constant("unread" as const), who: fc.nat(3), pick: fc.nat(20) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 14 }), async (ops) => {
+        // cast[0] owns the group, so may delete anyone's message; the others delete only their own.
+        const group = await seedGroup(handle.db, cast[0], cast.slice(1));
+        const model = {
+          messages: [] as { sender: number; deleted: boolean }[],
+          read: cast.map(() => 0),
+        };
+        for (const o of ops) {
+          const who = cast[o.who];
+          const api = callerFor(handle.db, who, realtime.publisher);
+          const count = model.messages.length;
+          const seq = count === 0 ? 0 : (("pick" in o ? o.pick : 0) % count) + 1;
+          if (o.kind === "send") {
+            await send(who, group, `message from ${who.username}`);
+            model.messages.push({ sender: o.who, deleted: false });
+            model.read[o.who] = model.messages.length;
+            continue;
+          }
+          if (seq === 0) continue;
+          const target = model.messages[seq - 1];
+          const allowedToChange = target.sender === o.who || (o.kind === "delete" && o.who === 0);
+          if (o.kind === "edit") {
+            const call = api.message.edit({ conversationId: group, seq, body: `edited ${seq}` });
+            if (allowedToChange && !target.deleted) await call;
+            else await expect(call).rejects.toBeDefined();
+          } else if (o.kind === "delete") {
+            const call = api.message.delete({ conversationId: group, seq });
+            if (allowedToChange) {
+              await call;
+              target.deleted = true;
+            } else await expect(call).rejects.toMatchObject({ code: "FORBIDDEN" });
+          } else if (o.kind === "read") {
+            await api.message.markRead({ conversationId: group, seq });
+            model.read[o.who] = Math.max(model.read[o.who], seq);
+          } else {
+            await api.message.markUnread({ conversationId: group, seq });
+            model.read[o.who] = Math.min(model.read[o.who], seq - 1);
+          }
+        }
+        for (const [i, person] of cast.entries()) {
+          const expected = model.messages.filter((m, s) => s + 1 > model.read[i] && !m.deleted).length;
+          const shown = await unreadOf(handle.db, person.id, group);
+          expect(shown.unread, `${person.username} after ${JSON.stringify(ops)}`).toBe(expected);
+          const listed = await callerFor(handle.db, person).conversation.list({});
+          expect(listed.items.find((c) => c.id === group)?.unread).toBe(expected);
+        }
+      }),
+      { numRuns: 15 },
     );
   });
 

@@ -9,6 +9,21 @@ import type { Publisher } from "../realtime/publisher";
 // per member when a message arrives. A member who left stops counting at left_seq.
 
 /**
+ * unread = messages in the member's window (max(read_seq, joined_seq), min(last_seq, left_seq)]
+ * minus the tombstones in that window. Deleting writes nothing per member:
+ * the count reads only deleted rows of the window, along messages_deleted_idx,
+ * so it is exact whenever the message was deleted and never negative.
+ * Expects `c` (conversations) and `m` (members) in scope.
+ */
+export const unreadSql = sql`(with w as (
+    select greatest(m.read_seq, m.joined_seq) as after, least(c.last_seq, coalesce(m.left_seq, c.last_seq)) as upto
+  )
+  select greatest(0, w.upto - w.after - (
+    select count(*) from messages d
+    where d.conversation_id = c.id and d.deleted_at is not null and d.seq > w.after and d.seq <= w.upto
+  )) from w)`;
+
+/**
  * Unread @mentions per conversation for one user: explicit mention rows after
  * the read position, plus @all messages after it that someone else sent.
  * One query for a whole page of conversations; missing ids have none.
@@ -67,7 +82,7 @@ export async function unreadOf(db: DbOrTx, userId: string, conversationId: strin
   }>(
     db,
     sql`select c.last_seq, m.read_seq, ${effectiveLevelSql()} = 'none' as muted,
-               greatest(0, least(c.last_seq, coalesce(m.left_seq, c.last_seq)) - greatest(m.read_seq, m.joined_seq))::int as unread
+               ${unreadSql}::int as unread
         from members m join conversations c on c.id = m.conversation_id join users u on u.id = m.user_id
         where m.user_id = ${userId} and m.conversation_id = ${conversationId}`,
   );
@@ -96,7 +111,7 @@ export async function unreadTotal(db: DbOrTx, userId: string): Promise<UnreadTot
     db,
     sql`select coalesce(sum(u.unread), 0)::int as unread, (count(*) filter (where u.unread > 0))::int as conversations
         from (
-          select greatest(0, c.last_seq - greatest(m.read_seq, m.joined_seq)) as unread
+          select ${unreadSql} as unread
           from members m join conversations c on c.id = m.conversation_id join users u on u.id = m.user_id
           where m.user_id = ${userId} and m.left_at is null and ${effectiveLevelSql()} <> 'none'
         ) u`,

@@ -13,13 +13,46 @@ export type WireMessage = {
   body: string;
   meta: Record<string, unknown> | null;
   createdAt: string;
+  // History and message.changes always fill these; a live message.new may leave out what it cannot have yet.
+  editedAt?: string | null;
+  /** A tombstone: body is empty and reactions are gone. */
+  deletedAt?: string | null;
+  reactions?: ReactionSummary[];
+  replyTo?: ReplyPreview | null;
 };
+
+/** One emoji under a message: how many reacted, and whether the caller did. */
+export type ReactionSummary = { emoji: string; count: number; me: boolean };
+
+/** What a reply shows of its original; preview and senderName are null when it was deleted. */
+export type ReplyPreview = { seq: number; senderName: string | null; preview: string | null; deleted: boolean };
+
+/**
+ * The new state of an old message (edit, delete, reaction) for everyone in
+ * the conversation. `me` differs per reader, so reactions carry counts only and
+ * `reaction` names whose reaction changed; each client keeps its own flags.
+ */
+export type MessageUpdate = {
+  conversationId: string;
+  seq: number;
+  changeSeq: number;
+  body: string;
+  editedAt: string | null;
+  deletedAt: string | null;
+  reactions: { emoji: string; count: number }[];
+  reaction: { userId: string; emoji: string; on: boolean } | null;
+};
+
+/** A message.updated too large for Pusher: the client fetches it with message.changes. */
+export type MessageUpdateRef = { conversationId: string; seq: number; changeSeq: number; ref: true };
 
 /** A message.new too large for Pusher: ids only, the client fetches it with message.history. */
 export type WireMessageRef = { id: string; conversationId: string; seq: number; ref: true };
 
 export interface RealtimeEvents {
   "message.new": WireMessage | WireMessageRef;
+  /** An old message was edited, deleted or reacted to. */
+  "message.updated": MessageUpdate | MessageUpdateRef;
   /** A conversation the user belongs to appeared (a DM opened by a peer, a group joined). */
   "conversation.new": { conversationId: string };
   /** A conversation's receipts moved: clients refetch receipts for it. */

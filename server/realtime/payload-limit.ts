@@ -1,4 +1,10 @@
-import { MAX_EVENT_BYTES, type RealtimeEventName, type RealtimeEvents, type WireMessage } from "./events";
+import {
+  MAX_EVENT_BYTES,
+  type MessageUpdate,
+  type RealtimeEventName,
+  type RealtimeEvents,
+  type WireMessage,
+} from "./events";
 
 export const payloadBytes = (payload: unknown) => Buffer.byteLength(JSON.stringify(payload), "utf8");
 
@@ -13,6 +19,15 @@ export function fitEventPayload<E extends RealtimeEventName>(event: E, payload: 
   if (event === "message.new") {
     const message = payload as WireMessage;
     return { id: message.id, conversationId: message.conversationId, seq: message.seq, ref: true } as RealtimeEvents[E];
+  }
+  if (event === "message.updated") {
+    const update = payload as MessageUpdate;
+    return {
+      conversationId: update.conversationId,
+      seq: update.seq,
+      changeSeq: update.changeSeq,
+      ref: true,
+    } as RealtimeEvents[E];
   }
   throw new Error(`${event} payload is ${payloadBytes(payload)} bytes, over the ${MAX_EVENT_BYTES}-byte event limit`);
 }

@@ -43,6 +43,7 @@ export async function rowsWrittenBy(db: DbOrTx, action: () => Promise<unknown>):
       (select count(*) from members where ${after}) as members,
       (select count(*) from messages where ${after}) as messages,
       (select count(*) from mentions where ${after}) as mentions,
+      (select count(*) from message_reactions where ${after}) as message_reactions,
       (select count(*) from outbox where ${after}) as outbox`,
   );
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)]));

@@ -21,8 +21,10 @@ export type World = {
   frank: Persona;
   groupId: string;
   dmId: string;
-  /** The group's last seq once seeded. */
+  /** The group's last seq once seeded: carol's "Slides are up". */
   groupSeq: number;
+  /** Alice's "Kick-off at ten" in the group. */
+  kickoffSeq: number;
 };
 
 /** Seeds a fresh world through the domain functions, so its state is one the app can reach. */
@@ -46,7 +48,7 @@ export async function seedWorld(db: Db, publisher: Publisher): Promise<World> {
   const groupId = group.conversationId;
   await setRole(db, alice.id, { conversationId: groupId, userId: bob.id, role: "admin" }, deps);
   const send = testSendDeps(publisher);
-  await sendMessage(
+  const kickoff = await sendMessage(
     db,
     alice.id,
     { conversationId: groupId, clientMsgId: `w-${alice.id}-1`, body: "Kick-off at ten" },
@@ -72,5 +74,16 @@ export async function seedWorld(db: Db, publisher: Publisher): Promise<World> {
     { conversationId: dm.conversationId, clientMsgId: `w-${alice.id}-2`, body: "Got a minute?" },
     send,
   );
-  return { alice, bob, carol, dave, erin, frank, groupId, dmId: dm.conversationId, groupSeq: last.seq };
+  return {
+    alice,
+    bob,
+    carol,
+    dave,
+    erin,
+    frank,
+    groupId,
+    dmId: dm.conversationId,
+    groupSeq: last.seq,
+    kickoffSeq: kickoff.seq,
+  };
 }

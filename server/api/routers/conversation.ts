@@ -3,6 +3,7 @@ import { describeConversation, muteInput } from "../../messaging/conversation";
 import { muteConversation, unreadTotal } from "../../messaging/unread";
 import { openDm, openDmInput } from "../../messaging/direct";
 import { setNotifications, setNotificationsInput } from "../../notifications/levels";
+import { searchMembers, searchMembersInput } from "../../messaging/member-search";
 import { announceTyping, typingInput } from "../../presence/typing";
 import { createTRPCRouter, memberProcedure, protectedProcedure } from "../trpc";
 
@@ -27,6 +28,10 @@ export const conversationRouter = createTRPCRouter({
     .mutation(({ ctx, input }) =>
       announceTyping(ctx.db, { publisher: ctx.publisher, membership: ctx.membership, typing: input.typing }),
     ),
+  /** Mention autocomplete: members by username or display-name prefix. */
+  searchMembers: memberProcedure
+    .input(searchMembersInput)
+    .query(({ ctx, input }) => searchMembers(ctx.db, ctx.membership, input)),
   /** The app badge: unread in conversations whose level is not none. */
   unreadTotal: protectedProcedure.query(({ ctx }) => unreadTotal(ctx.db, ctx.user.id)),
 });

@@ -1,11 +1,23 @@
+import { deleteMessage, deleteMessageInput, editMessage, editMessageInput } from "../../messaging/edit";
 import { historyInput, readHistory } from "../../messaging/history";
-import { markDelivered, markDeliveredInput, markRead, markReadInput } from "../../messaging/read-state";
+import { listMentions, listMentionsInput } from "../../messaging/mention-list";
+import { messageChanges, messageChangesInput } from "../../messaging/message-changes";
+import { listReactors, reactInput, reactionsInput, reactToMessage } from "../../messaging/reactions";
+import {
+  markDelivered,
+  markDeliveredInput,
+  markRead,
+  markReadInput,
+  markUnread,
+  markUnreadInput,
+} from "../../messaging/read-state";
 import { receiptsFor, receiptsInput } from "../../messaging/receipts";
 import { sendMessage, sendMessageInput } from "../../messaging/send";
 import { createTRPCRouter, memberProcedure, protectedProcedure } from "../trpc";
 
 // send and markRead check membership inside their one statement (refusing with
 // NOT_FOUND/FORBIDDEN as memberProcedure does), so they skip its extra query.
+// edit, delete and react check it inside their transaction, under the conversation's lock.
 
 export const messageRouter = createTRPCRouter({
   send: protectedProcedure
@@ -16,6 +28,9 @@ export const messageRouter = createTRPCRouter({
   markRead: protectedProcedure
     .input(markReadInput)
     .mutation(({ ctx, input }) => markRead(ctx.db, { userId: ctx.user.id, ...input }, { publisher: ctx.publisher })),
+  markUnread: protectedProcedure
+    .input(markUnreadInput)
+    .mutation(({ ctx, input }) => markUnread(ctx.db, { userId: ctx.user.id, ...input }, { publisher: ctx.publisher })),
   // A batch across conversations: membership of each is checked in one query by markDelivered.
   markDelivered: protectedProcedure
     .input(markDeliveredInput)
@@ -23,4 +38,28 @@ export const messageRouter = createTRPCRouter({
   receipts: memberProcedure
     .input(receiptsInput)
     .query(({ ctx, input }) => receiptsFor(ctx.db, { userId: ctx.user.id, ...input }, { membership: ctx.membership })),
+  edit: protectedProcedure
+    .input(editMessageInput)
+    .mutation(({ ctx, input }) => editMessage(ctx.db, { userId: ctx.user.id, ...input }, { publisher: ctx.publisher })),
+  delete: protectedProcedure
+    .input(deleteMessageInput)
+    .mutation(({ ctx, input }) =>
+      deleteMessage(ctx.db, { userId: ctx.user.id, ...input }, { publisher: ctx.publisher }),
+    ),
+  react: protectedProcedure
+    .input(reactInput)
+    .mutation(({ ctx, input }) =>
+      reactToMessage(ctx.db, { userId: ctx.user.id, ...input }, { publisher: ctx.publisher }),
+    ),
+  reactions: protectedProcedure
+    .input(reactionsInput)
+    .query(({ ctx, input }) => listReactors(ctx.db, ctx.user.id, input)),
+  /** Catch-up of edits, deletes and reactions after `since` (the conversation's change count). */
+  changes: protectedProcedure
+    .input(messageChangesInput)
+    .query(({ ctx, input }) => messageChanges(ctx.db, ctx.user.id, input)),
+  /** The caller's unread mentions across conversations, newest first. */
+  mentions: protectedProcedure
+    .input(listMentionsInput)
+    .query(({ ctx, input }) => listMentions(ctx.db, ctx.user.id, input)),
 });
