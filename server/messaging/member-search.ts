@@ -4,14 +4,20 @@ import { queryRows } from "@/db/client";
 import type { MemberRole } from "@/db/schema";
 import type { DbOrTx } from "@/db/types";
 import { MAX_MENTION_QUERY_CHARS, MAX_MENTION_SUGGESTIONS } from "@/lib/limits";
+import { checkText } from "@/lib/text";
 import type { PublicUser } from "../auth/accounts";
 import type { Membership } from "./membership";
 
 export const searchMembersInput = z.object({
   conversationId: z.uuid("conversationId must be a UUID"),
+  // Empty lists the first members (a bare "@"); anything people do not type is refused.
   query: z
     .string("query must be a string")
-    .max(MAX_MENTION_QUERY_CHARS, `query must be at most ${MAX_MENTION_QUERY_CHARS} characters`),
+    .max(MAX_MENTION_QUERY_CHARS, `query must be at most ${MAX_MENTION_QUERY_CHARS} characters`)
+    .refine(
+      (v) => v === "" || checkText(v, { field: "query", max: MAX_MENTION_QUERY_CHARS }).ok,
+      "query contains characters people do not type",
+    ),
   limit: z
     .number()
     .int()

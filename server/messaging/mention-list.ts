@@ -8,7 +8,8 @@ import { previewSql } from "./message-view";
 export const listMentionsInput = z.object({
   cursor: z
     .string("cursor must come from a previous page")
-    .regex(/^\d{1,20}$/, "cursor must come from a previous page")
+    .regex(/^\d{1,19}$/, "cursor must come from a previous page")
+    .refine((v) => BigInt(v) <= 9_223_372_036_854_775_807n, "cursor must come from a previous page")
     .nullish(),
   limit: z
     .number()

@@ -196,7 +196,7 @@ export async function markUnread(
         ), event as (
           insert into outbox (channels, event, payload, next_attempt_at)
           select array[${channel}], 'read.changed',
-                 jsonb_build_object('conversationId', ${conversationId}::text, 'readSeq', moved.read_seq),
+                 jsonb_build_object('conversationId', ${conversationId}::text, 'readSeq', moved.read_seq, 'back', true),
                  now() + make_interval(secs => ${REQUEST_LEASE_SECONDS})
           from moved
           returning id
@@ -206,7 +206,12 @@ export async function markUnread(
   if (!moved) return { readSeq: member.readSeq, moved: false };
   const readSeq = Number(moved.read_seq);
   await announce(db, deps.publisher, [
-    { id: Number(moved.outbox_id), channels: [channel], event: "read.changed", payload: { conversationId, readSeq } },
+    {
+      id: Number(moved.outbox_id),
+      channels: [channel],
+      event: "read.changed",
+      payload: { conversationId, readSeq, back: true },
+    },
   ]);
   (deps.notifier ?? getReceiptsNotifier()).changed(conversationId, conversation.lastSeq, conversation.memberCount);
   return { readSeq, moved: true };

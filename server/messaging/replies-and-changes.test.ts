@@ -109,7 +109,7 @@ describe.each(testDrivers)("replies, mark unread and catching up on changes (%s)
         readSeq: seqs[1],
         moved: true,
       });
-      expect(await told).toEqual({ conversationId: group, readSeq: seqs[1] });
+      expect(await told).toEqual({ conversationId: group, readSeq: seqs[1], back: true });
       expect((await unreadOf(handle.db, bob.id, group)).unread).toBe(2);
       // Never forward: marking a later message unread leaves the position where it is.
       expect(await api(bob).message.markUnread({ conversationId: group, seq: seqs[3] })).toEqual({

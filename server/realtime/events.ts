@@ -57,8 +57,8 @@ export interface RealtimeEvents {
   "conversation.new": { conversationId: string };
   /** A conversation's receipts moved: clients refetch receipts for it. */
   "receipts.changed": { conversationId: string; upToSeq: number };
-  /** The user's own read position moved on another device. */
-  "read.changed": { conversationId: string; readSeq: number };
+  /** The user's own read position moved on another device; `back` when marked unread on purpose. */
+  "read.changed": { conversationId: string; readSeq: number; back?: true };
   /** The user changed a conversation's notification level or snooze on another device (muting is level none). */
   "notifications.changed": {
     conversationId: string;
