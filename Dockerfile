@@ -5,6 +5,9 @@ ENV NEXT_TELEMETRY_DISABLED=1
 # patches/: fixes to dependencies that patch-package applies after install (postinstall).
 COPY package.json package-lock.json ./
 COPY patches ./patches
+# postinstall's second step (a no-op on Node 20: it fetches a Node 20 for Soketi on other Nodes).
+COPY scripts/install-soketi-node.ts ./scripts/
+COPY server/realtime/node-support.ts ./server/realtime/
 RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run build

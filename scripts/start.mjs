@@ -14,6 +14,8 @@ const buildOnly = process.argv.includes("--build-only");
 const buildStep = process.argv.includes("--build-step");
 const distDir = path.resolve(root, process.env.NEXT_DIST_DIR || ".next");
 const serverBundle = path.join(distDir, "chorus", "server.mjs");
+// The `npm run soketi` node, which the server runs as a child process on Node 20 when it is on another Node.
+const soketiBundle = path.join(distDir, "chorus", "soketi.mjs");
 const hashFile = path.join(distDir, "chorus-source-hash");
 
 /** A hash of everything the build depends on, so a pulled change triggers a rebuild. */
@@ -34,6 +36,7 @@ function sourceHash() {
     "lib",
     "types",
     "proxy.ts",
+    "scripts/soketi.ts",
     "next.config.mjs",
     "package-lock.json",
     "tsconfig.json",
@@ -45,7 +48,12 @@ function sourceHash() {
 
 function needsBuild() {
   const current = existsSync(hashFile) ? readFileSync(hashFile, "utf8") : "";
-  return !existsSync(path.join(distDir, "BUILD_ID")) || !existsSync(serverBundle) || current !== sourceHash();
+  return (
+    !existsSync(path.join(distDir, "BUILD_ID")) ||
+    !existsSync(serverBundle) ||
+    !existsSync(soketiBundle) ||
+    current !== sourceHash()
+  );
 }
 
 /** Runs in a child process of its own, so the serving process never carries the build's memory. */
@@ -60,8 +68,9 @@ async function build() {
   const esbuild = await import("esbuild");
   // Our own code is bundled; packages load from node_modules as usual.
   await esbuild.build({
-    entryPoints: [path.join(root, "server", "main.ts")],
-    outfile: serverBundle,
+    entryPoints: { server: path.join(root, "server", "main.ts"), soketi: path.join(root, "scripts", "soketi.ts") },
+    outdir: path.dirname(serverBundle),
+    outExtension: { ".js": ".mjs" },
     bundle: true,
     platform: "node",
     format: "esm",

@@ -1,6 +1,7 @@
 // The Chorus server: ONE process holds the database handle, the background
-// workers, the embedded Soketi (unless PUSHER_HOST names one), Next.js for
-// pages and next-auth, and the lean node:http path for the API.
+// workers, the embedded Soketi (unless PUSHER_HOST names one; on a Node other
+// than 20 it is a child process on a Node 20 of its own), Next.js for pages and
+// next-auth, and the lean node:http path for the API.
 // `npm start` runs the bundled build of this file (scripts/start.mjs);
 // `npm run dev` runs it through tsx with Next's dev server.
 import path from "node:path";
@@ -18,9 +19,9 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-const { soketiNodeProblem } = await import("./realtime/node-support");
-const nodeProblem = soketiNodeProblem(process.versions.node);
-if (nodeProblem && !process.env.PUSHER_HOST) fail(nodeProblem);
+const { soketiRuntime } = await import("./realtime/node-support");
+const soketiHere = soketiRuntime({ node: process.versions.node, platform: process.platform, arch: process.arch });
+if (soketiHere.kind === "unsupported" && !process.env.PUSHER_HOST) fail(soketiHere.problem);
 
 let env: typeof import("./env.js").env;
 try {
@@ -37,8 +38,10 @@ const { startServerRuntime } = await import("./runtime");
 const { createChorusServer } = await import("./node-http/server");
 const { apiSecurityHeaders, servedOverHttps } = await import("./security/headers");
 
+const root = process.env.CHORUS_ROOT ?? path.resolve(import.meta.dirname, dev ? ".." : "../..");
+
 let soketi: { stop: () => Promise<void> } | undefined;
-if (!env.PUSHER_HOST) {
+if (!env.PUSHER_HOST && soketiHere.kind === "in-process") {
   const { SoketiUnavailableError } = await import("./realtime/soketi");
   const { startSoketiNode } = await import("./realtime/soketi-node");
   try {
@@ -46,6 +49,44 @@ if (!env.PUSHER_HOST) {
   } catch (error) {
     if (error instanceof SoketiUnavailableError) fail(error.message);
     fail(`the embedded Soketi did not start on port ${env.SOKETI_PORT}: ${(error as Error).message}`);
+  }
+} else if (!env.PUSHER_HOST) {
+  // Soketi's uWebSockets.js loads on Node 20 only: the `npm run soketi` node runs on a pinned Node 20.
+  const { installSoketiNode, SOKETI_NODE, soketiNodeBinary } = await import("./realtime/node-support");
+  const { existsSync } = await import("node:fs");
+  const { startSoketiChild } = await import("./realtime/soketi-child");
+  let node: string;
+  try {
+    if (!existsSync(soketiNodeBinary(root)))
+      console.log(`Installing Node ${SOKETI_NODE.version} for the embedded Soketi (once)...`);
+    node = installSoketiNode(root);
+  } catch (error) {
+    fail(
+      `the embedded Soketi runs on Node ${SOKETI_NODE.version}, which could not be installed: ${(error as Error).message}. ` +
+        "Run Chorus with Node 20, or set PUSHER_HOST, PUSHER_PORT and PUSHER_SECRET to use a Soketi of your own.",
+    );
+  }
+  try {
+    soketi = await startSoketiChild({
+      node,
+      // The bundle scripts/start.mjs builds beside this one; in dev the source through tsx.
+      args: dev
+        ? ["--import", "tsx", path.join(root, "scripts", "soketi.ts")]
+        : [path.join(import.meta.dirname, "soketi.mjs")],
+      cwd: root,
+      // The secret is passed, not read again from DATA_DIR: both sides must sign with the same one.
+      env: {
+        ...process.env,
+        SOKETI_PORT: String(env.SOKETI_PORT),
+        PORT: String(env.PORT),
+        PUSHER_SECRET: pusherSecret(),
+      },
+      port: env.SOKETI_PORT,
+    });
+  } catch (error) {
+    fail(
+      `the embedded Soketi (Node ${SOKETI_NODE.version}) did not start on port ${env.SOKETI_PORT}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -56,7 +97,6 @@ const publisher = createPublisher(realtime);
 const runtime = await startServerRuntime(publisher);
 
 const { default: next } = await import("next");
-const root = process.env.CHORUS_ROOT ?? path.resolve(import.meta.dirname, dev ? ".." : "../..");
 const app = next({ dev, dir: root, port: env.PORT });
 await app.prepare();
 
