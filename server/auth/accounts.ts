@@ -5,6 +5,7 @@ import { users } from "@/db/schema";
 import { MAX_DISPLAY_NAME_CHARS, MAX_USERNAME_CHARS, MIN_USERNAME_CHARS } from "@/lib/limits";
 import { textField } from "@/lib/text-field";
 import { AppError } from "../errors";
+import { prepared } from "@/db/prepared";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "./password";
 
 export const usernameSchema = z
@@ -65,6 +66,13 @@ export async function verifyCredentials(db: DbOrTx, username: string, password: 
 }
 
 export async function findPublicUser(db: DbOrTx, id: string): Promise<PublicUser | null> {
-  const [row] = await db.select(publicColumns).from(users).where(eq(users.id, id)).limit(1);
+  const [row] = await prepared(db, "find_public_user", (d) =>
+    d
+      .select(publicColumns)
+      .from(users)
+      .where(eq(users.id, sql.placeholder("id")))
+      .limit(1)
+      .prepare("find_public_user"),
+  ).execute({ id });
   return row ?? null;
 }

@@ -15,6 +15,7 @@ import type { Publisher } from "../realtime/publisher";
 import { authenticateSocket, parseUserAuthRequest } from "../realtime/user-auth";
 import { BodyTooLargeError, readBody } from "./body";
 import { clientIp, crossSiteRefusal, isJson } from "./guards";
+import { isSingleCall, resolveSingleCall } from "./trpc-single";
 
 const log = logger.child({ domain: "http" });
 
@@ -110,8 +111,29 @@ async function trpc(req: IncomingMessage, res: ServerResponse, path: string, dep
     user: await sessionUserFromCookies(req.headers.cookie, deps.authSecret),
     ip: clientIp(req.headers, req.socket.remoteAddress),
   };
-  // tRPC's core speaks fetch: hand it only what it reads (method, URL, content type, body),
-  // and write its answer in one piece rather than streaming it chunk by chunk.
+  const url = req.url ?? "/";
+  const query = url.indexOf("?");
+  const search = new URLSearchParams(query === -1 ? "" : url.slice(query + 1));
+  if (isSingleCall(req.method, path, search, req.headers)) {
+    const answer = await resolveSingleCall(
+      appRouter,
+      { method: req.method ?? "GET", path, queryInput: search.get("input"), body },
+      ctx,
+    );
+    if (answer) {
+      res.writeHead(answer.status, {
+        ...deps.headers?.(req),
+        "cache-control": "no-store",
+        "content-type": "application/json",
+        vary: "trpc-accept, accept",
+        "content-length": Buffer.byteLength(answer.body),
+      });
+      res.end(answer.body);
+      return;
+    }
+  }
+  // Batches and streams: tRPC's core speaks fetch: hand it only what it reads (method, URL,
+  // content type, body), and write its answer in one piece rather than streaming it chunk by chunk.
   const headers = new Headers();
   for (const name of ["content-type", "trpc-accept", "accept"]) {
     const value = req.headers[name];

@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
+import { prepared } from "@/db/prepared";
 import { queryRows } from "@/db/client";
 import { type MemberRole, users } from "@/db/schema";
 import type { Db } from "@/db/types";
@@ -60,7 +61,13 @@ const iso = (v: Date | string) => new Date(v).toISOString();
  * however many groups they are in (DESIGN invariant 6).
  */
 export async function syncSince(db: Db, userId: string, version: number): Promise<SyncDelta> {
-  const [me] = await db.select({ syncVersion: users.syncVersion }).from(users).where(eq(users.id, userId));
+  const [me] = await prepared(db, "sync_version", (d) =>
+    d
+      .select({ syncVersion: users.syncVersion })
+      .from(users)
+      .where(eq(users.id, sql.placeholder("id")))
+      .prepare("sync_version"),
+  ).execute({ id: userId });
   if (!me) throw new AppError("UNAUTHORIZED", "Your account no longer exists");
   if (me.syncVersion <= version) return { version, groups: [], members: [], removed: [] };
 
