@@ -41,13 +41,49 @@ export function createChatApi(client: Client) {
     async history(
       conversationId: string,
       opts: { beforeSeq?: number; afterSeq?: number; limit: number },
-    ): Promise<{ messages: WireMessage[]; hasMore: boolean }> {
+    ): Promise<{ messages: WireMessage[]; hasMore: boolean; changeSeq: number }> {
       const res = await client.message.history.query({ conversationId, ...opts });
-      return { messages: [...res.messages].sort((a, b) => a.seq - b.seq), hasMore: res.hasMore };
+      return {
+        messages: [...res.messages].sort((a, b) => a.seq - b.seq),
+        hasMore: res.hasMore,
+        changeSeq: res.changeSeq,
+      };
     },
 
-    async send(conversationId: string, clientMsgId: string, body: string) {
-      return client.message.send.mutate({ conversationId, clientMsgId, body });
+    async send(conversationId: string, clientMsgId: string, body: string, replyToSeq?: number | null) {
+      return client.message.send.mutate({ conversationId, clientMsgId, body, replyToSeq: replyToSeq ?? undefined });
+    },
+
+    async changes(conversationId: string, since: number) {
+      return client.message.changes.query({ conversationId, since });
+    },
+
+    async edit(conversationId: string, seq: number, body: string) {
+      return client.message.edit.mutate({ conversationId, seq, body });
+    },
+
+    async remove(conversationId: string, seq: number) {
+      return client.message.delete.mutate({ conversationId, seq });
+    },
+
+    async react(conversationId: string, seq: number, emoji: string, on: boolean) {
+      return client.message.react.mutate({ conversationId, seq, emoji, on });
+    },
+
+    async reactors(conversationId: string, seq: number, emoji: string) {
+      return client.message.reactions.query({ conversationId, seq, emoji, limit: 10 });
+    },
+
+    async markUnread(conversationId: string, seq: number) {
+      return client.message.markUnread.mutate({ conversationId, seq });
+    },
+
+    async searchMembers(conversationId: string, query: string) {
+      return client.conversation.searchMembers.query({ conversationId, query, limit: 8 });
+    },
+
+    async mentions() {
+      return client.message.mentions.query({ limit: 50 });
     },
 
     async markRead(conversationId: string, seq: number) {

@@ -2,21 +2,24 @@ import { QueryClient } from "@tanstack/react-query";
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import type { WireMessage } from "@/server/realtime/events";
+import type { MessageUpdate, WireMessage } from "@/server/realtime/events";
 import { AckQueue } from "./ack-queue";
 import {
   addMessages,
   applyMessageToList,
   applyReadToList,
+  applyUpdate,
   chatKeys,
   type ConversationItem,
   type MessagesState,
   mentionsUser,
   mergeMessages,
+  replaceMessages,
   setPending,
   sortConversations,
+  toggleReactionLocally,
 } from "./chat-store";
-import { MessageText } from "./message-list";
+import { MessageText } from "./message-text";
 
 const conv = "00000000-0000-4000-8000-000000000001";
 const alice = { id: "a0000000-0000-4000-8000-000000000000", username: "alice" };
@@ -73,13 +76,98 @@ describe("messages in the client cache", () => {
 
   it("retires alice's pending copy when her confirmed message arrives", () => {
     const qc = new QueryClient();
-    qc.setQueryData<MessagesState>(chatKeys.messages(conv), { items: [msg(1)], hasOlder: false, pending: [] });
+    qc.setQueryData<MessagesState>(chatKeys.messages(conv), {
+      items: [msg(1)],
+      hasOlder: false,
+      pending: [],
+      changeSeq: 0,
+    });
     setPending(qc, conv, { clientMsgId: "c2", body: "m2", createdAt: "", status: "pending", error: null });
     setPending(qc, conv, { clientMsgId: "c9", body: "later", createdAt: "", status: "failed", error: "x" });
     addMessages(qc, conv, [msg(2, alice.id)]);
     const state = qc.getQueryData<MessagesState>(chatKeys.messages(conv));
     expect(state?.items.map((m) => m.seq)).toEqual([1, 2]);
     expect(state?.pending.map((p) => p.clientMsgId)).toEqual(["c9"]);
+  });
+});
+
+describe("changes to old messages in the client cache", () => {
+  const update = (seq: number, extra: Partial<MessageUpdate> = {}): MessageUpdate => ({
+    conversationId: conv,
+    seq,
+    changeSeq: 1,
+    body: `m${seq}`,
+    editedAt: null,
+    deletedAt: null,
+    reactions: [],
+    reaction: null,
+    ...extra,
+  });
+
+  it("shows bob's edit and keeps alice's own reaction flags while bob reacts", () => {
+    const mine: WireMessage = { ...msg(2), reactions: [{ emoji: "👍", count: 1, me: true }] };
+    const items = [msg(1), mine];
+    const edited = applyUpdate(
+      items,
+      update(2, {
+        body: "m2, fixed",
+        editedAt: "2026-01-01T00:00:00.000Z",
+        reactions: [
+          { emoji: "👍", count: 2 },
+          { emoji: "🎉", count: 1 },
+        ],
+        reaction: { userId: bob, emoji: "👍", on: true },
+      }),
+      alice.id,
+    );
+    expect(edited[0]).toBe(items[0]);
+    expect(edited[1]).toMatchObject({
+      body: "m2, fixed",
+      editedAt: "2026-01-01T00:00:00.000Z",
+      reactions: [
+        { emoji: "👍", count: 2, me: true },
+        { emoji: "🎉", count: 1, me: false },
+      ],
+    });
+  });
+
+  it("flags alice's reaction from her other device, and clears it when she takes it back", () => {
+    const on = applyUpdate(
+      [msg(3)],
+      update(3, { reactions: [{ emoji: "🔥", count: 1 }], reaction: { userId: alice.id, emoji: "🔥", on: true } }),
+      alice.id,
+    );
+    expect(on[0]?.reactions).toEqual([{ emoji: "🔥", count: 1, me: true }]);
+    const off = applyUpdate(
+      on,
+      update(3, { reactions: [], reaction: { userId: alice.id, emoji: "🔥", on: false } }),
+      alice.id,
+    );
+    expect(off[0]?.reactions).toEqual([]);
+  });
+
+  it("turns a deleted message into a tombstone and ignores updates to messages not loaded", () => {
+    const items = [msg(1)];
+    expect(applyUpdate(items, update(9), alice.id)).toBe(items);
+    const gone = applyUpdate(items, update(1, { body: "", deletedAt: "2026-01-01T00:00:00.000Z" }), alice.id);
+    expect(gone[0]).toMatchObject({ body: "", deletedAt: "2026-01-01T00:00:00.000Z", reactions: [] });
+  });
+
+  it("replaces loaded messages with their caught-up state and adds none that were not loaded", () => {
+    const items = [msg(1), msg(2)];
+    const caught = replaceMessages(items, [{ ...msg(2), body: "new" }, msg(40)]);
+    expect(caught.map((m) => [m.seq, m.body])).toEqual([
+      [1, "m1"],
+      [2, "new"],
+    ]);
+    expect(replaceMessages(items, [])).toBe(items);
+  });
+
+  it("shows alice's reaction at once and takes it back at once", () => {
+    const on = toggleReactionLocally([msg(1)], 1, "👍", true);
+    expect(on[0]?.reactions).toEqual([{ emoji: "👍", count: 1, me: true }]);
+    expect(toggleReactionLocally(on, 1, "👍", true)[0]?.reactions).toEqual([{ emoji: "👍", count: 1, me: true }]);
+    expect(toggleReactionLocally(on, 1, "👍", false)[0]?.reactions).toEqual([]);
   });
 });
 
@@ -184,6 +272,14 @@ describe("message text", () => {
     expect(html).not.toContain("<img");
     expect(html).not.toContain("<script");
     expect(html).toContain("&lt;script&gt;");
+  });
+
+  it("highlights @mentions as text, not inside e-mail addresses", () => {
+    const html = render("ping @bob_1. and write to carol@example.com or @<b>x</b>");
+    expect(html).toContain('<span class="mention" data-testid="mention">@bob_1</span>.');
+    expect(html).toContain("carol@example.com");
+    expect(html.match(/class="mention"/g)?.length).toBe(1);
+    expect(html).toContain("&lt;b&gt;");
   });
 
   it("links http(s) URLs safely and leaves other schemes as text", () => {

@@ -1,6 +1,6 @@
 "use client";
 import type { QueryClient } from "@tanstack/react-query";
-import type { WireMessage } from "@/server/realtime/events";
+import type { MessageUpdate, ReplyPreview, WireMessage } from "@/server/realtime/events";
 
 // Client-side chat state lives in the TanStack Query cache under these keys;
 // realtime events, sends and history loads all merge into the same entries.
@@ -32,6 +32,8 @@ export type PendingMessage = {
   createdAt: string;
   status: "pending" | "failed";
   error: string | null;
+  /** The message this one answers, as the reply will show it. */
+  replyTo?: ReplyPreview | null;
 };
 
 export type MessagesState = {
@@ -39,6 +41,8 @@ export type MessagesState = {
   items: WireMessage[];
   hasOlder: boolean;
   pending: PendingMessage[];
+  /** The conversation's change count the loaded items are current to: message.changes starts here. */
+  changeSeq: number;
 };
 
 export const chatKeys = {
@@ -66,6 +70,63 @@ export function mergeMessages(existing: WireMessage[], incoming: WireMessage[]):
   }
   if (!changed) return existing;
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** Replaces loaded messages by newer states of them (message.changes); seqs not loaded stay out. */
+export function replaceMessages(existing: WireMessage[], changed: WireMessage[]): WireMessage[] {
+  if (changed.length === 0) return existing;
+  const bySeq = new Map(changed.map((m) => [m.seq, m]));
+  let touched = false;
+  const next = existing.map((m) => {
+    const newer = bySeq.get(m.seq);
+    if (!newer) return m;
+    touched = true;
+    return newer;
+  });
+  return touched ? next : existing;
+}
+
+/**
+ * Applies a live message.updated to the loaded messages. Counts come from
+ * the event; the "me" flags stay this client's own, except for the emoji
+ * whose reaction was mine.
+ */
+export function applyUpdate(existing: WireMessage[], u: MessageUpdate, meId: string): WireMessage[] {
+  const index = existing.findIndex((m) => m.seq === u.seq);
+  const m = existing[index];
+  if (!m) return existing;
+  const mine = new Set((m.reactions ?? []).filter((r) => r.me).map((r) => r.emoji));
+  if (u.reaction?.userId === meId) {
+    if (u.reaction.on) mine.add(u.reaction.emoji);
+    else mine.delete(u.reaction.emoji);
+  }
+  const next: WireMessage = {
+    ...m,
+    body: u.body,
+    editedAt: u.editedAt,
+    deletedAt: u.deletedAt,
+    reactions: u.deletedAt ? [] : u.reactions.map((r) => ({ ...r, me: mine.has(r.emoji) })),
+  };
+  const copy = [...existing];
+  copy[index] = next;
+  return copy;
+}
+
+/** A reaction toggled here, shown before the server answers (its answer or event then settles the count). */
+export function toggleReactionLocally(existing: WireMessage[], seq: number, emoji: string, on: boolean): WireMessage[] {
+  return existing.map((m) => {
+    if (m.seq !== seq) return m;
+    const reactions = [...(m.reactions ?? [])];
+    const i = reactions.findIndex((r) => r.emoji === emoji);
+    const current = reactions[i];
+    if (on && !current) reactions.push({ emoji, count: 1, me: true });
+    else if (on && current && !current.me) reactions[i] = { ...current, count: current.count + 1, me: true };
+    else if (!on && current?.me) {
+      if (current.count <= 1) reactions.splice(i, 1);
+      else reactions[i] = { ...current, count: current.count - 1, me: false };
+    }
+    return { ...m, reactions };
+  });
 }
 
 export function getMessages(qc: QueryClient, conversationId: string): MessagesState | undefined {
@@ -144,6 +205,13 @@ export function applyMessageToList(
       mentions: own ? 0 : c.mentions + (mentioned ? 1 : 0),
     };
   });
+}
+
+/** Marked unread on purpose: the one backward move of the read position. */
+export function applyUnreadToList(qc: QueryClient, conversationId: string, readSeq: number) {
+  updateConversation(qc, conversationId, (c) =>
+    readSeq >= c.readSeq ? c : { ...c, readSeq, unread: Math.max(0, c.lastSeq - readSeq) },
+  );
 }
 
 /** Moves the local read position forward (never back). */

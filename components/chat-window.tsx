@@ -2,18 +2,27 @@
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Avatar } from "./avatar";
+import type { WireMessage } from "@/server/realtime/events";
 import { useChat, useConversations, useMarkRead } from "./chat-context";
 import {
+  applyUnreadToList,
+  applyUpdate,
   chatKeys,
   type ConversationItem,
   errorCode,
+  errorText,
   getMessages,
   type MessagesState,
   mergeMessages,
   PAGE_SIZE,
   setMessages,
+  toggleReactionLocally,
   updateConversation,
 } from "./chat-store";
+import { ConfirmDialog } from "./dialog";
+import { onJumpRequested, takeJump } from "./jump-requests";
+import type { MessageActions } from "./message-actions";
+import { lastEditable } from "./message-rows";
 import { HeaderStatus } from "./chat-presence";
 import { Composer, useSendMessage } from "./composer";
 import { GroupInfoPanel } from "./group-info-panel";
@@ -25,7 +34,7 @@ import { useTyping } from "./use-typing";
 const MAX_PAGE = 100;
 
 export function ChatWindow({ conversationId }: { conversationId: string }) {
-  const { me, api, acks, navigate } = useChat();
+  const { me, api, acks, navigate, localRead } = useChat();
   const qc = useQueryClient();
   const trpc = useTRPC();
   const list = useConversations();
@@ -55,6 +64,7 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
         items: mergeMessages(prev?.items ?? [], page.messages),
         hasOlder: prev ? prev.hasOlder : page.hasMore,
         pending: prev?.pending ?? [],
+        changeSeq: prev ? Math.min(prev.changeSeq, page.changeSeq) : page.changeSeq,
       };
     },
     staleTime: Number.POSITIVE_INFINITY,
@@ -118,6 +128,120 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
   const receiptMap = useMemo(() => new Map((receipts.data ?? []).map((r) => [r.seq, r])), [receipts.data]);
 
   const { send, retry, discard } = useSendMessage(conversationId);
+
+  // Replying, editing, deleting and jumping to a message.
+  const [replyTo, setReplyTo] = useState<WireMessage | null>(null);
+  const [editing, setEditing] = useState<WireMessage | null>(null);
+  const [deleting, setDeleting] = useState<WireMessage | null>(null);
+  const [deleteBusy, setDeleteBusy] = useState(false);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [focus, setFocus] = useState<{ seq: number; nonce: number } | null>(null);
+  const role = details.data?.me.role ?? "member";
+  const isGroup = (conv?.kind ?? details.data?.kind) === "group";
+
+  const settle = useCallback(
+    (update: Parameters<typeof applyUpdate>[1]) =>
+      setMessages(qc, conversationId, (s) => ({ ...s, items: applyUpdate(s.items, update, me.id) })),
+    [qc, conversationId, me.id],
+  );
+
+  const jumpTo = useCallback(
+    async (seq: number) => {
+      setFocus({ seq, nonce: Date.now() });
+      for (let i = 0; i < 50; i++) {
+        const state = getMessages(qc, conversationId);
+        const oldest = state?.items[0]?.seq;
+        if (!state?.hasOlder || oldest === undefined || oldest <= seq) return;
+        await loadOlder();
+      }
+    },
+    [qc, conversationId, loadOlder],
+  );
+
+  const actions = useMemo<MessageActions>(
+    () => ({
+      reply: (m) => {
+        setEditing(null);
+        setReplyTo(m);
+      },
+      edit: (m) => {
+        setReplyTo(null);
+        setEditing(m);
+      },
+      remove: (m) => {
+        setDeleteError(null);
+        setDeleting(m);
+      },
+      react: (m, emoji, on) => {
+        setActionError(null);
+        setMessages(qc, conversationId, (s) => ({ ...s, items: toggleReactionLocally(s.items, m.seq, emoji, on) }));
+        api.react(conversationId, m.seq, emoji, on).then(settle, (e: unknown) => {
+          setMessages(qc, conversationId, (s) => ({ ...s, items: toggleReactionLocally(s.items, m.seq, emoji, !on) }));
+          setActionError(`Could not react: ${errorText(e)}`);
+        });
+      },
+      copy: (m) => {
+        navigator.clipboard?.writeText(m.body).catch((e: unknown) => setActionError(`Could not copy: ${errorText(e)}`));
+      },
+      markUnread: (m) => {
+        setActionError(null);
+        api.markUnread(conversationId, m.seq).then(
+          (r) => {
+            localRead.set(conversationId, r.readSeq);
+            applyUnreadToList(qc, conversationId, r.readSeq);
+            // Tombstones after the new position leave the count: the server's is exact.
+            void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
+            // Leaving the chat keeps it unread: staying would read it again at once.
+            navigate(null);
+          },
+          (e: unknown) => setActionError(`Could not mark unread: ${errorText(e)}`),
+        );
+      },
+      canDelete: (m) => m.kind === "text" && (m.senderId === me.id || (isGroup && role !== "member")),
+      jumpTo: (seq) => void jumpTo(seq),
+      reactors: async (m, emoji) => (await api.reactors(conversationId, m.seq, emoji)).users.map((u) => u.displayName),
+    }),
+    [qc, api, conversationId, settle, localRead, navigate, me.id, isGroup, role, jumpTo],
+  );
+
+  // A jump asked for from the mentions view: now if this chat is open, or once it has loaded.
+  const loaded = Boolean(messages.data);
+  useEffect(() => {
+    if (!loaded) return;
+    const waiting = takeJump(conversationId);
+    if (waiting !== null) void jumpTo(waiting);
+    return onJumpRequested((id) => {
+      if (id !== conversationId) return;
+      const seq = takeJump(id);
+      if (seq !== null) void jumpTo(seq);
+    });
+  }, [loaded, conversationId, jumpTo]);
+
+  const saveEdit = (body: string) => {
+    const target = editing;
+    setEditing(null);
+    if (!target || body === target.body) return;
+    setActionError(null);
+    api
+      .edit(conversationId, target.seq, body)
+      .then(settle, (e: unknown) => setActionError(`Not saved: ${errorText(e)}`));
+  };
+
+  const confirmDelete = async () => {
+    if (!deleting) return;
+    setDeleteBusy(true);
+    try {
+      settle(await api.remove(conversationId, deleting.seq));
+      if (replyTo?.seq === deleting.seq) setReplyTo(null);
+      if (editing?.seq === deleting.seq) setEditing(null);
+      setDeleting(null);
+    } catch (e) {
+      setDeleteError(errorText(e));
+    } finally {
+      setDeleteBusy(false);
+    }
+  };
   const memberCount = conv?.memberCount ?? details.data?.memberCount ?? 0;
   const typing = useTyping(conversationId, memberCount, { id: me.id, name: me.displayName });
 
@@ -183,6 +307,8 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
           onRetry={(p) => void retry(p)}
           onDiscard={discard}
           onJumpToUnread={jumpToUnread}
+          actions={actions}
+          focus={focus}
         />
       ) : messages.error ? (
         <div className="msg-list-wrap chat-note">
@@ -198,11 +324,42 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
           <p className="muted">Loading messages…</p>
         </div>
       )}
+      {actionError && (
+        <p className="error chat-action-error" role="alert" data-testid="action-error">
+          {actionError}
+        </p>
+      )}
       <Composer
         conversationId={conversationId}
-        onSend={(body) => void send(body)}
+        onSend={(body) => {
+          void send(body, replyTo);
+          setReplyTo(null);
+        }}
+        onEdit={saveEdit}
+        onEditLast={() => {
+          const last = lastEditable(messages.data?.items ?? [], me.id);
+          if (last) actions.edit(last);
+        }}
+        onCancel={() => {
+          setEditing(null);
+          setReplyTo(null);
+        }}
+        replyTo={replyTo}
+        editing={editing}
         onTyping={typing.notifyTyping}
         onStopTyping={typing.stopTyping}
+      />
+      <ConfirmDialog
+        open={deleting !== null}
+        title="Delete message?"
+        message="It will be deleted for everyone in this conversation. This cannot be undone."
+        confirmLabel="Delete"
+        danger
+        pending={deleteBusy}
+        error={deleteError}
+        onConfirm={() => void confirmDelete()}
+        onCancel={() => setDeleting(null)}
+        testId="confirm-delete"
       />
       <div className="sr-only" aria-live="polite" data-testid="live-region">
         {announcement}

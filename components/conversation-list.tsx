@@ -6,6 +6,7 @@ import { useChat, useConversations } from "./chat-context";
 import { type ConversationItem, sortConversations } from "./chat-store";
 import { listTime } from "./format";
 import { BellOffIcon, LogOutIcon } from "./icons";
+import { MentionsButton } from "./mentions-view";
 import { NewChatDialog } from "./new-chat-dialog";
 import { type ManualStatus, useMyStatus, usePresence } from "./use-presence";
 
@@ -60,6 +61,7 @@ export function ConversationList() {
         >
           New chat
         </button>
+        <MentionsButton />
         <button
           type="button"
           className="icon-btn"
@@ -158,22 +160,20 @@ function ConversationRow({
         : c.kind === "group" && c.previewSenderName
           ? `${c.previewSenderName}: `
           : "";
-  const label = [
-    c.title,
-    c.unread > 0 ? `${c.unread} unread` : null,
-    c.mentions > 0 ? "mentioned you" : null,
-    c.muted ? "muted" : null,
-    presence && presence !== "offline" ? presence : null,
-    c.preview ? `${prefix}${c.preview}` : null,
-  ]
-    .filter(Boolean)
-    .join(", ");
+  // The link's name is its visible text (WCAG 2.5.3, label in name), with what only icons and colour show
+  // spelled out for screen readers alongside.
+  const preview = c.preview
+    ? `${prefix}${c.preview}`
+    : c.lastSeq > 0 && c.lastMessageAt
+      ? "This message was deleted"
+      : c.kind === "group"
+        ? `${c.memberCount} members`
+        : "Say hello";
   return (
     <a
       href={`/c/${c.id}`}
       className={`conv-item${active ? " active" : ""}${c.unread > 0 ? " has-unread" : ""}`}
       aria-current={active ? "page" : undefined}
-      aria-label={label}
       onClick={(e) => onOpen(e, c.id)}
       data-testid="conversation-item"
       data-conversation-id={c.id}
@@ -185,29 +185,33 @@ function ConversationRow({
           <span className="conv-title" data-testid="conversation-title">
             {c.title}
           </span>
+          {presence && presence !== "offline" && <span className="sr-only">, {presence}</span>}
           {c.muted && (
             <span className="conv-muted" title="Muted" data-testid="muted-icon">
               <BellOffIcon size={14} />
             </span>
           )}
+          {c.muted && <span className="sr-only">, muted</span>}
           <time className="conv-time" dateTime={c.lastMessageAt ?? undefined}>
             {c.lastMessageAt ? listTime(c.lastMessageAt) : ""}
           </time>
         </span>
         <span className="conv-bottom">
           <span className="conv-preview" data-testid="conversation-preview">
-            {c.preview ? `${prefix}${c.preview}` : c.kind === "group" ? `${c.memberCount} members` : "Say hello"}
+            {preview}
           </span>
           {c.mentions > 0 && (
             <span className="mention-marker" title="You were mentioned" data-testid="mention-marker">
               @
             </span>
           )}
+          {c.mentions > 0 && <span className="sr-only">, mentioned you</span>}
           {c.unread > 0 && (
             <span className={`unread-badge${c.muted ? " muted-badge" : ""}`} data-testid="unread-badge">
               {c.unread > 999 ? "999+" : c.unread}
             </span>
           )}
+          {c.unread > 0 && <span className="sr-only"> unread</span>}
         </span>
       </span>
     </a>

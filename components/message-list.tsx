@@ -1,61 +1,13 @@
 "use client";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { type ReactNode, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import type { WireMessage } from "@/server/realtime/events";
-import { Avatar } from "./avatar";
 import type { Receipt } from "./chat-api";
 import type { MessagesState, PendingMessage } from "./chat-store";
-import { dayKey, dayLabel, timeOfDay } from "./format";
-import { ArrowDownIcon, CheckIcon, ClockIcon, DoubleCheckIcon } from "./icons";
-
-type Row =
-  | { type: "older"; key: string }
-  | { type: "day"; key: string; label: string }
-  | { type: "unread"; key: string }
-  | { type: "message"; key: string; m: WireMessage; own: boolean; runStart: boolean }
-  | { type: "pending"; key: string; p: PendingMessage };
-
-// Consecutive messages from one sender within this window share one name and avatar.
-const RUN_GAP_MS = 5 * 60_000;
-
-function buildRows(state: MessagesState, meId: string, firstUnreadSeq: number | null, loadingOlder: boolean): Row[] {
-  const rows: Row[] = [];
-  if (state.hasOlder || loadingOlder) rows.push({ type: "older", key: "older" });
-  let lastDay = "";
-  let prev: WireMessage | null = null;
-  for (const m of state.items) {
-    const day = dayKey(m.createdAt);
-    if (day !== lastDay) {
-      rows.push({ type: "day", key: `day:${day}`, label: dayLabel(m.createdAt) });
-      lastDay = day;
-      prev = null;
-    }
-    if (firstUnreadSeq !== null && m.seq === firstUnreadSeq) {
-      rows.push({ type: "unread", key: "unread" });
-      prev = null;
-    }
-    const runStart =
-      !prev ||
-      prev.kind === "system" ||
-      prev.senderId !== m.senderId ||
-      Date.parse(m.createdAt) - Date.parse(prev.createdAt) > RUN_GAP_MS;
-    rows.push({ type: "message", key: `m:${m.seq}`, m, own: m.senderId === meId, runStart });
-    prev = m;
-  }
-  const today = dayKey(new Date().toISOString());
-  if (state.pending.length > 0 && lastDay !== today) {
-    rows.push({ type: "day", key: `day:${today}`, label: "Today" });
-  }
-  for (const p of state.pending) rows.push({ type: "pending", key: `p:${p.clientMsgId}`, p });
-  return rows;
-}
-
-function estimate(row: Row | undefined): number {
-  if (!row) return 48;
-  if (row.type === "day" || row.type === "unread" || row.type === "older") return 40;
-  if (row.type === "message") return (row.runStart ? 64 : 44) + Math.floor(row.m.body.length / 60) * 20;
-  return 64;
-}
+import { ArrowDownIcon } from "./icons";
+import type { MessageActions } from "./message-actions";
+import { MessageBubble, PendingBubble } from "./message-bubble";
+import { buildRows, estimateRow, lastSeqOf, type Row } from "./message-rows";
+import { MessageText } from "./message-text";
 
 export type MessageListProps = {
   state: MessagesState;
@@ -71,10 +23,13 @@ export type MessageListProps = {
   onDiscard: (p: PendingMessage) => void;
   /** Loads history back to the first unread when it is not loaded yet. */
   onJumpToUnread: () => Promise<void>;
+  actions: MessageActions;
+  /** A message to bring into view and highlight (a reply's original, a mention); the nonce repeats a jump. */
+  focus: { seq: number; nonce: number } | null;
 };
 
 export function MessageList(props: MessageListProps) {
-  const { state, meId, isGroup, firstUnreadSeq, receipts, loadingOlder, onLoadOlder, onSeen } = props;
+  const { state, meId, firstUnreadSeq, loadingOlder, onLoadOlder, onSeen, focus } = props;
   const scrollRef = useRef<HTMLElement>(null);
   const rows = useMemo(
     () => buildRows(state, meId, firstUnreadSeq, loadingOlder),
@@ -83,7 +38,7 @@ export function MessageList(props: MessageListProps) {
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => estimate(rows[i]),
+    estimateSize: (i) => estimateRow(rows[i]),
     getItemKey: (i) => rows[i]?.key ?? i,
     overscan: 10,
   });
@@ -181,6 +136,24 @@ export function MessageList(props: MessageListProps) {
     reportSeen();
   }, [reportSeen]);
 
+  // A jump to one message: once its row exists, scroll it to the middle and highlight it briefly.
+  const [highlightSeq, setHighlightSeq] = useState<number | null>(null);
+  const handledFocus = useRef<number | null>(null);
+  useEffect(() => {
+    if (!focus || handledFocus.current === focus.nonce) return;
+    const index = rows.findIndex((r) => r.type === "message" && r.m.seq === focus.seq);
+    if (index < 0) return;
+    handledFocus.current = focus.nonce;
+    atBottom.current = false;
+    virtualizer.scrollToIndex(index, { align: "center" });
+    setHighlightSeq(focus.seq);
+  }, [focus, rows, virtualizer]);
+  useEffect(() => {
+    if (highlightSeq === null) return;
+    const timer = setTimeout(() => setHighlightSeq(null), 2500);
+    return () => clearTimeout(timer);
+  }, [highlightSeq]);
+
   useEffect(() => {
     window.addEventListener("focus", reportSeen);
     document.addEventListener("visibilitychange", reportSeen);
@@ -234,7 +207,7 @@ export function MessageList(props: MessageListProps) {
                 className="msg-slot"
                 style={{ transform: `translateY(${item.start}px)` }}
               >
-                {renderRow(row, props, isGroup, receipts)}
+                {renderRow(row, props, highlightSeq)}
               </div>
             );
           })}
@@ -255,15 +228,7 @@ export function MessageList(props: MessageListProps) {
   );
 }
 
-function lastSeqOf(rows: Row[]): number {
-  for (let i = rows.length - 1; i >= 0; i--) {
-    const r = rows[i];
-    if (r?.type === "message") return r.m.seq;
-  }
-  return 0;
-}
-
-function renderRow(row: Row, props: MessageListProps, isGroup: boolean, receipts: Map<number, Receipt>): ReactNode {
+function renderRow(row: Row, props: MessageListProps, highlightSeq: number | null): ReactNode {
   switch (row.type) {
     case "older":
       return (
@@ -298,192 +263,13 @@ function renderRow(row: Row, props: MessageListProps, isGroup: boolean, receipts
           m={row.m}
           own={row.own}
           runStart={row.runStart}
-          isGroup={isGroup}
-          receipt={receipts.get(row.m.seq) ?? null}
+          isGroup={props.isGroup}
+          receipt={props.receipts.get(row.m.seq) ?? null}
+          actions={props.actions}
+          highlighted={highlightSeq === row.m.seq}
         />
       );
     case "pending":
       return <PendingBubble p={row.p} onRetry={props.onRetry} onDiscard={props.onDiscard} />;
-  }
-}
-
-function MessageBubble({
-  m,
-  own,
-  runStart,
-  isGroup,
-  receipt,
-}: {
-  m: WireMessage;
-  own: boolean;
-  runStart: boolean;
-  isGroup: boolean;
-  receipt: Receipt | null;
-}) {
-  const showSender = isGroup && !own && runStart;
-  const status = own ? statusOf(receipt, isGroup) : null;
-  return (
-    <div
-      className={`msg-row${own ? " own" : ""}${runStart ? " run-start" : ""}`}
-      data-testid="message"
-      data-seq={m.seq}
-      data-own={own}
-      data-status={status?.status}
-    >
-      {isGroup && !own && (
-        <span className="msg-avatar">
-          {runStart && (
-            <Avatar id={m.senderId ?? m.id} name={m.senderName ?? "?"} url={m.senderAvatarUrl} size={32} decorative />
-          )}
-        </span>
-      )}
-      <div className="bubble">
-        {showSender && (
-          <div className="msg-sender" data-testid="message-sender">
-            {m.senderName ?? "Unknown"}
-          </div>
-        )}
-        <div className="msg-body" data-testid="message-body">
-          <MessageText body={m.body} />
-        </div>
-        <div className="msg-meta">
-          <time dateTime={m.createdAt} title={new Date(m.createdAt).toLocaleString()}>
-            {timeOfDay(m.createdAt)}
-          </time>
-          {status && <StatusMark status={status} />}
-        </div>
-      </div>
-    </div>
-  );
-}
-
-type Status = { status: "sent" | "delivered" | "read"; readBy: number; names: string[] | null };
-
-function statusOf(receipt: Receipt | null, isGroup: boolean): Status {
-  if (!receipt) return { status: "sent", readBy: 0, names: null };
-  const names = receipt.readers?.map((r) => r.name) ?? null;
-  if (isGroup) {
-    const status =
-      receipt.recipients > 0 && receipt.read >= receipt.recipients
-        ? "read"
-        : receipt.delivered > 0
-          ? "delivered"
-          : "sent";
-    return { status, readBy: receipt.read, names };
-  }
-  const status = receipt.read > 0 ? "read" : receipt.delivered > 0 ? "delivered" : "sent";
-  return { status, readBy: 0, names: null };
-}
-
-function StatusMark({ status }: { status: Status }) {
-  const label = status.status === "read" ? "Read" : status.status === "delivered" ? "Delivered" : "Sent";
-  return (
-    <>
-      {status.readBy > 0 && (
-        <span className="read-by" data-testid="read-by" title={status.names?.join(", ")}>
-          Read by {status.readBy}
-        </span>
-      )}
-      <span
-        className={`ticks ticks-${status.status}`}
-        data-testid="message-status"
-        data-status={status.status}
-        role="img"
-        aria-label={label}
-        title={label}
-      >
-        {status.status === "sent" ? <CheckIcon size={14} /> : <DoubleCheckIcon size={17} />}
-      </span>
-    </>
-  );
-}
-
-function PendingBubble({
-  p,
-  onRetry,
-  onDiscard,
-}: {
-  p: PendingMessage;
-  onRetry: (p: PendingMessage) => void;
-  onDiscard: (p: PendingMessage) => void;
-}) {
-  const failed = p.status === "failed";
-  return (
-    <div
-      className={`msg-row own${failed ? " failed" : " pending"}`}
-      data-testid="message"
-      data-pending="true"
-      data-status={failed ? "failed" : "pending"}
-      data-client-msg-id={p.clientMsgId}
-    >
-      <div className="bubble">
-        <div className="msg-body" data-testid="message-body">
-          <MessageText body={p.body} />
-        </div>
-        <div className="msg-meta">
-          {failed ? (
-            <span className="msg-failed" role="alert" data-testid="message-error">
-              Not sent{p.error ? `: ${p.error}` : ""}
-            </span>
-          ) : (
-            <span
-              className="ticks ticks-pending"
-              data-testid="message-status"
-              data-status="pending"
-              role="img"
-              aria-label="Sending"
-              title="Sending"
-            >
-              <ClockIcon size={13} />
-            </span>
-          )}
-        </div>
-        {failed && (
-          <div className="msg-actions">
-            <button type="button" className="link-btn" onClick={() => onRetry(p)} data-testid="retry-send">
-              Retry
-            </button>
-            <button type="button" className="link-btn" onClick={() => onDiscard(p)} data-testid="discard-send">
-              Discard
-            </button>
-          </div>
-        )}
-      </div>
-    </div>
-  );
-}
-
-const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
-
-/** Message text as TEXT: React escapes it; only http(s) URLs become links. */
-export function MessageText({ body }: { body: string }) {
-  const parts: ReactNode[] = [];
-  let last = 0;
-  for (const match of body.matchAll(URL_PATTERN)) {
-    let url = match[0];
-    // Trailing punctuation usually ends the sentence, not the URL.
-    const trimmed = url.replace(/[.,;:!?)\]}]+$/, "");
-    url = trimmed;
-    const start = match.index ?? 0;
-    const safe = safeHref(url);
-    if (!safe) continue;
-    if (start > last) parts.push(body.slice(last, start));
-    parts.push(
-      <a key={`${start}`} href={safe} target="_blank" rel="noopener noreferrer nofollow ugc">
-        {url}
-      </a>,
-    );
-    last = start + url.length;
-  }
-  if (last < body.length) parts.push(body.slice(last));
-  return <>{parts}</>;
-}
-
-function safeHref(raw: string): string | null {
-  try {
-    const url = new URL(raw);
-    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
-  } catch {
-    return null;
   }
 }

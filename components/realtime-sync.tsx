@@ -3,45 +3,25 @@ import { type QueryClient, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef } from "react";
 import { conversationChannel, userChannel } from "@/server/realtime/channels";
 import type { RealtimeEvents, WireMessage } from "@/server/realtime/events";
+import { catchUpConversation, fillChanges, fillGap } from "./catch-up";
 import type { ChatApi } from "./chat-api";
 import { useChat, useConversations } from "./chat-context";
 import {
   addMessages,
   applyMessageToList,
   applyReadToList,
+  applyUnreadToList,
+  applyUpdate,
   chatKeys,
   type ConversationItem,
   getMessages,
   type MessagesState,
+  previewOf,
+  setMessages,
   updateConversation,
 } from "./chat-store";
 import { useRealtime } from "./realtime";
 import { useTRPC } from "./trpc";
-
-const GAP_PAGE = 100;
-const gapFills = new Map<string, Promise<void>>();
-
-/**
- * Fetches every message after the newest one loaded, page by page: fills a
- * seq gap (a missed event) or catches up after a reconnect. One fill per
- * conversation at a time; duplicates are dropped by seq when merging.
- */
-export function fillGap(qc: QueryClient, api: ChatApi, conversationId: string): Promise<void> {
-  const running = gapFills.get(conversationId);
-  if (running) return running;
-  const run = (async () => {
-    for (;;) {
-      const state = getMessages(qc, conversationId);
-      if (!state) return;
-      const afterSeq = state.items.at(-1)?.seq ?? 0;
-      const page = await api.history(conversationId, { afterSeq, limit: GAP_PAGE });
-      addMessages(qc, conversationId, page.messages);
-      if (!page.hasMore) return;
-    }
-  })().finally(() => gapFills.delete(conversationId));
-  gapFills.set(conversationId, run);
-  return run;
-}
 
 /** Invisible glue between pusher-js and the query cache: subscriptions, live merges, catch-up. */
 export function RealtimeSync() {
@@ -74,6 +54,34 @@ export function RealtimeSync() {
       if (!known) void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
       if (m.senderId !== me.id) acks.markDelivered(m.conversationId, m.seq);
     },
+    onUpdated(event: RealtimeEvents["message.updated"]) {
+      const { me, api } = chatRef.current;
+      const loaded = getMessages(qc, event.conversationId);
+      if ("ref" in event) {
+        // Too large for Pusher: message.changes has the new state.
+        if (loaded) void fillChanges(qc, api, event.conversationId).catch(reportError);
+      } else if (loaded) {
+        // The change count is gapless per conversation: a jump means an event was missed.
+        const missed = event.changeSeq > loaded.changeSeq + 1;
+        setMessages(qc, event.conversationId, (s) => ({
+          ...s,
+          items: applyUpdate(s.items, event, me.id),
+          changeSeq: event.changeSeq === s.changeSeq + 1 ? event.changeSeq : s.changeSeq,
+        }));
+        if (missed) void fillChanges(qc, api, event.conversationId).catch(reportError);
+      }
+      if ("ref" in event) return;
+      updateConversation(qc, event.conversationId, (c) =>
+        event.seq === c.lastSeq && !event.reaction
+          ? { ...c, preview: event.deletedAt ? null : previewOf({ body: event.body }) }
+          : c,
+      );
+      // A tombstone may leave the badge: the server's count is exact, ours is not.
+      const conv = qc
+        .getQueryData<ConversationItem[]>(chatKeys.conversations())
+        ?.find((c) => c.id === event.conversationId);
+      if (event.deletedAt && conv && conv.unread > 0) refreshListRef.current();
+    },
     onConversationNew() {
       void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
     },
@@ -91,6 +99,13 @@ export function RealtimeSync() {
     },
     onReadChanged(e: RealtimeEvents["read.changed"]) {
       const { localRead } = chatRef.current;
+      if (e.back) {
+        // Marked unread on another device (or this one): the badge comes back.
+        localRead.set(e.conversationId, e.readSeq);
+        applyUnreadToList(qc, e.conversationId, e.readSeq);
+        refreshListRef.current();
+        return;
+      }
       if (e.readSeq > (localRead.get(e.conversationId) ?? 0)) localRead.set(e.conversationId, e.readSeq);
       applyReadToList(qc, e.conversationId, e.readSeq);
     },
@@ -152,6 +167,8 @@ export function RealtimeSync() {
       void qc.invalidateQueries({ queryKey: trpc.presence.get.pathKey() });
     }, 250);
   }, [qc, trpc]);
+  const refreshListRef = useRef(refreshListSoon);
+  refreshListRef.current = refreshListSoon;
   useEffect(
     () => () => {
       if (refreshTimer.current) clearTimeout(refreshTimer.current);
@@ -191,10 +208,11 @@ export function RealtimeSync() {
       subscribed.current.add(id);
       const channel = pusher.subscribe(conversationChannel(id));
       channel.bind("message.new", h.onMessage);
+      channel.bind("message.updated", h.onUpdated);
       channel.bind("receipts.changed", h.onReceipts);
       // Subscribe first, then backfill: anything sent before the subscription took effect.
       channel.bind("pusher:subscription_succeeded", () => {
-        if (getMessages(qc, id)) void fillGap(qc, chatRef.current.api, id).catch(reportError);
+        if (getMessages(qc, id)) void catchUpConversation(qc, chatRef.current.api, id).catch(reportError);
         refreshListSoon();
       });
       // Refused: no longer a member (removed, or left on another device). The list refetch drops it,
@@ -262,7 +280,9 @@ async function fetchOne(
 async function catchUp(qc: QueryClient, api: ChatApi) {
   await qc.invalidateQueries({ queryKey: chatKeys.conversations() });
   const loaded = qc.getQueriesData<MessagesState>({ queryKey: ["chorus", "messages"] });
-  await Promise.all(loaded.map(([key, data]) => (data ? fillGap(qc, api, String(key[2])) : Promise.resolve())));
+  await Promise.all(
+    loaded.map(([key, data]) => (data ? catchUpConversation(qc, api, String(key[2])) : Promise.resolve())),
+  );
   await qc.invalidateQueries({ queryKey: ["chorus", "receipts"] });
   await invalidateGroupViews(qc);
 }

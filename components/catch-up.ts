@@ -1,0 +1,62 @@
+"use client";
+import type { QueryClient } from "@tanstack/react-query";
+import type { ChatApi } from "./chat-api";
+import { addMessages, getMessages, replaceMessages, setMessages } from "./chat-store";
+
+const GAP_PAGE = 100;
+const gapFills = new Map<string, Promise<void>>();
+const changeFills = new Map<string, Promise<void>>();
+
+/** One run per conversation at a time: a second caller joins the running one. */
+function single(runs: Map<string, Promise<void>>, conversationId: string, work: () => Promise<void>): Promise<void> {
+  const running = runs.get(conversationId);
+  if (running) return running;
+  const run = work().finally(() => runs.delete(conversationId));
+  runs.set(conversationId, run);
+  return run;
+}
+
+/**
+ * Fetches every message after the newest one loaded, page by page: fills a
+ * seq gap (a missed event) or catches up after a reconnect. Duplicates are
+ * dropped by seq when merging.
+ */
+export function fillGap(qc: QueryClient, api: ChatApi, conversationId: string): Promise<void> {
+  return single(gapFills, conversationId, async () => {
+    for (;;) {
+      const state = getMessages(qc, conversationId);
+      if (!state) return;
+      const afterSeq = state.items.at(-1)?.seq ?? 0;
+      const page = await api.history(conversationId, { afterSeq, limit: GAP_PAGE });
+      addMessages(qc, conversationId, page.messages);
+      if (!page.hasMore) return;
+    }
+  });
+}
+
+/**
+ * Brings loaded messages up to date with edits, deletes and reactions made
+ * while this client was away (or whose events it missed): message.changes
+ * from the loaded state's change count, O(changed), page by page.
+ */
+export function fillChanges(qc: QueryClient, api: ChatApi, conversationId: string): Promise<void> {
+  return single(changeFills, conversationId, async () => {
+    for (;;) {
+      const state = getMessages(qc, conversationId);
+      if (!state) return;
+      const page = await api.changes(conversationId, state.changeSeq);
+      setMessages(qc, conversationId, (s) => ({
+        ...s,
+        items: replaceMessages(s.items, page.messages),
+        changeSeq: Math.max(s.changeSeq, page.cursor),
+      }));
+      if (!page.hasMore) return;
+    }
+  });
+}
+
+/** After a reconnect: new messages first, then changes to the ones loaded. */
+export async function catchUpConversation(qc: QueryClient, api: ChatApi, conversationId: string): Promise<void> {
+  await fillGap(qc, api, conversationId);
+  await fillChanges(qc, api, conversationId);
+}

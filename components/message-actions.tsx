@@ -1,0 +1,253 @@
+"use client";
+import { EmojiPicker, type EmojiPickerListCategoryHeaderProps, type EmojiPickerListEmojiProps } from "frimousse";
+import { type KeyboardEvent, useEffect, useRef, useState } from "react";
+import type { WireMessage } from "@/server/realtime/events";
+import { Dialog } from "./dialog";
+import { QUICK_REACTIONS, resolveEmojiData } from "./emoji-data";
+
+/** What a message row can ask of its conversation; the chat window carries them out. */
+export type MessageActions = {
+  reply: (m: WireMessage) => void;
+  edit: (m: WireMessage) => void;
+  /** Asks for confirmation first. */
+  remove: (m: WireMessage) => void;
+  react: (m: WireMessage, emoji: string, on: boolean) => void;
+  copy: (m: WireMessage) => void;
+  markUnread: (m: WireMessage) => void;
+  canDelete: (m: WireMessage) => boolean;
+  /** Scrolls to a message, loading history back to it when needed. */
+  jumpTo: (seq: number) => void;
+  /** Who reacted with one emoji (first names), for the chip's tooltip. */
+  reactors: (m: WireMessage, emoji: string) => Promise<string[]>;
+};
+
+const LONG_PRESS_MS = 500;
+
+/**
+ * The "⋯" button of a message (shown on hover and keyboard focus, or a long
+ * press on touch) and the menu it opens: quick reactions, more reactions,
+ * reply, edit, delete, copy, mark unread. Arrow keys move, Esc closes.
+ */
+export function MessageActionsMenu({
+  m,
+  own,
+  actions,
+  longPressTarget,
+}: {
+  m: WireMessage;
+  own: boolean;
+  actions: MessageActions;
+  longPressTarget: React.RefObject<HTMLElement | null>;
+}) {
+  const [open, setOpen] = useState(false);
+  const [picking, setPicking] = useState(false);
+  const trigger = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
+
+  // Long press on touch opens the menu; a scroll (pointer moved or cancelled) does not.
+  useEffect(() => {
+    const el = longPressTarget.current;
+    if (!el) return;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const cancel = () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    };
+    const down = (e: PointerEvent) => {
+      if (e.pointerType !== "touch") return;
+      cancel();
+      timer = setTimeout(() => setOpen(true), LONG_PRESS_MS);
+    };
+    el.addEventListener("pointerdown", down);
+    el.addEventListener("pointerup", cancel);
+    el.addEventListener("pointermove", cancel);
+    el.addEventListener("pointercancel", cancel);
+    return () => {
+      cancel();
+      el.removeEventListener("pointerdown", down);
+      el.removeEventListener("pointerup", cancel);
+      el.removeEventListener("pointermove", cancel);
+      el.removeEventListener("pointercancel", cancel);
+    };
+  }, [longPressTarget]);
+
+  useEffect(() => {
+    if (!open) return;
+    menu.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+    const outside = (e: PointerEvent) => {
+      if (!menu.current?.contains(e.target as Node) && !trigger.current?.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener("pointerdown", outside);
+    return () => document.removeEventListener("pointerdown", outside);
+  }, [open]);
+
+  const close = (refocus = true) => {
+    setOpen(false);
+    if (refocus) trigger.current?.focus();
+  };
+  const run = (action: () => void) => () => {
+    close(false);
+    action();
+  };
+
+  const onMenuKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    const items = Array.from(menu.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? []);
+    const at = items.indexOf(document.activeElement as HTMLElement);
+    if (e.key === "Escape") {
+      e.preventDefault();
+      e.stopPropagation();
+      close();
+    } else if (e.key === "ArrowDown" || e.key === "ArrowRight") {
+      e.preventDefault();
+      items[(at + 1) % items.length]?.focus();
+    } else if (e.key === "ArrowUp" || e.key === "ArrowLeft") {
+      e.preventDefault();
+      items[(at - 1 + items.length) % items.length]?.focus();
+    } else if (e.key === "Home") {
+      e.preventDefault();
+      items[0]?.focus();
+    } else if (e.key === "End") {
+      e.preventDefault();
+      items.at(-1)?.focus();
+    } else if (e.key === "Tab") {
+      close(false);
+    }
+  };
+
+  const mine = new Set((m.reactions ?? []).filter((r) => r.me).map((r) => r.emoji));
+  const who = own ? "your message" : `message from ${m.senderName ?? "someone"}`;
+  return (
+    <div className="msg-actions-anchor">
+      <button
+        ref={trigger}
+        type="button"
+        className={`icon-btn msg-actions-trigger${open ? " open" : ""}`}
+        aria-label={`Actions for ${who}`}
+        aria-haspopup="menu"
+        aria-expanded={open}
+        onClick={() => setOpen((v) => !v)}
+        data-testid="message-actions"
+      >
+        <span aria-hidden="true">⋯</span>
+      </button>
+      {open && (
+        <div
+          ref={menu}
+          className={`msg-menu${own ? " own" : ""}`}
+          role="menu"
+          aria-label={`Actions for ${who}`}
+          onKeyDown={onMenuKey}
+          data-testid="message-menu"
+        >
+          <div className="msg-menu-reactions">
+            {QUICK_REACTIONS.map((emoji) => (
+              <button
+                key={emoji}
+                type="button"
+                role="menuitem"
+                className={`msg-menu-emoji${mine.has(emoji) ? " me" : ""}`}
+                aria-label={mine.has(emoji) ? `Remove reaction ${emoji}` : `React with ${emoji}`}
+                onClick={run(() => actions.react(m, emoji, !mine.has(emoji)))}
+                data-testid="quick-reaction"
+              >
+                {emoji}
+              </button>
+            ))}
+            <button
+              type="button"
+              role="menuitem"
+              className="msg-menu-emoji"
+              aria-label="More reactions"
+              onClick={() => {
+                close(false);
+                setPicking(true);
+              }}
+              data-testid="more-reactions"
+            >
+              <span aria-hidden="true">＋</span>
+            </button>
+          </div>
+          <MenuItem label="Reply" onClick={run(() => actions.reply(m))} testId="action-reply" />
+          {own && m.kind === "text" && (
+            <MenuItem label="Edit" onClick={run(() => actions.edit(m))} testId="action-edit" />
+          )}
+          <MenuItem label="Copy text" onClick={run(() => actions.copy(m))} testId="action-copy" />
+          <MenuItem label="Mark unread" onClick={run(() => actions.markUnread(m))} testId="action-mark-unread" />
+          {actions.canDelete(m) && (
+            <MenuItem label="Delete" danger onClick={run(() => actions.remove(m))} testId="action-delete" />
+          )}
+        </div>
+      )}
+      <Dialog
+        open={picking}
+        onClose={() => {
+          setPicking(false);
+          trigger.current?.focus();
+        }}
+        title="Add a reaction"
+        testId="emoji-picker"
+        className="dlg-emoji"
+      >
+        <EmojiPicker.Root
+          className="emoji-picker"
+          resolveEmojiData={resolveEmojiData}
+          columns={8}
+          onEmojiSelect={({ emoji }) => {
+            setPicking(false);
+            actions.react(m, emoji, !mine.has(emoji));
+            trigger.current?.focus();
+          }}
+        >
+          <EmojiPicker.Search className="emoji-search" aria-label="Search emoji" placeholder="Search emoji" />
+          <EmojiPicker.Viewport className="emoji-viewport">
+            <EmojiPicker.Loading>Loading…</EmojiPicker.Loading>
+            <EmojiPicker.Empty>No emoji found.</EmojiPicker.Empty>
+            <EmojiPicker.List className="emoji-list" components={pickerParts} />
+          </EmojiPicker.Viewport>
+        </EmojiPicker.Root>
+      </Dialog>
+    </div>
+  );
+}
+
+function PickerCategory({ category, ...props }: EmojiPickerListCategoryHeaderProps) {
+  return (
+    <div className="emoji-category" {...props}>
+      {category.label}
+    </div>
+  );
+}
+
+function PickerEmoji({ emoji, ...props }: EmojiPickerListEmojiProps) {
+  return (
+    <button className="emoji-button" data-testid="picker-emoji" {...props}>
+      {emoji.emoji}
+    </button>
+  );
+}
+
+const pickerParts = { CategoryHeader: PickerCategory, Emoji: PickerEmoji };
+
+function MenuItem({
+  label,
+  onClick,
+  danger,
+  testId,
+}: {
+  label: string;
+  onClick: () => void;
+  danger?: boolean;
+  testId: string;
+}) {
+  return (
+    <button
+      type="button"
+      role="menuitem"
+      className={`msg-menu-item${danger ? " danger" : ""}`}
+      onClick={onClick}
+      data-testid={testId}
+    >
+      {label}
+    </button>
+  );
+}
