@@ -186,23 +186,22 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
       },
       markUnread: (m) => {
         setActionError(null);
-        api.markUnread(conversationId, m.seq).then(
-          (r) => {
-            localRead.set(conversationId, r.readSeq);
-            applyUnreadToList(qc, conversationId, r.readSeq);
-            // Tombstones after the new position leave the count: the server's is exact.
-            void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
-            // Leaving the chat keeps it unread: staying would read it again at once.
-            navigate(null);
-          },
-          (e: unknown) => setActionError(`Could not mark unread: ${errorText(e)}`),
-        );
+        // Leave first, and send what was already read: staying would read it again at once.
+        navigate(null);
+        void (async () => {
+          await acks.flush();
+          const r = await api.markUnread(conversationId, m.seq);
+          localRead.set(conversationId, r.readSeq);
+          applyUnreadToList(qc, conversationId, r.readSeq);
+          // Tombstones after the new position leave the count: the server's is exact.
+          await qc.invalidateQueries({ queryKey: chatKeys.conversations() });
+        })().catch((e: unknown) => console.error("mark unread failed", e));
       },
       canDelete: (m) => m.kind === "text" && (m.senderId === me.id || (isGroup && role !== "member")),
       jumpTo: (seq) => void jumpTo(seq),
       reactors: async (m, emoji) => (await api.reactors(conversationId, m.seq, emoji)).users.map((u) => u.displayName),
     }),
-    [qc, api, conversationId, settle, localRead, navigate, me.id, isGroup, role, jumpTo],
+    [qc, api, acks, conversationId, settle, localRead, navigate, me.id, isGroup, role, jumpTo],
   );
 
   // A jump asked for from the mentions view: now if this chat is open, or once it has loaded.

@@ -1,6 +1,12 @@
 "use client";
-import { EmojiPicker, type EmojiPickerListCategoryHeaderProps, type EmojiPickerListEmojiProps } from "frimousse";
-import { type KeyboardEvent, useEffect, useRef, useState } from "react";
+import {
+  EmojiPicker,
+  type EmojiPickerListCategoryHeaderProps,
+  type EmojiPickerListEmojiProps,
+  type EmojiPickerListRowProps,
+} from "frimousse";
+import { type CSSProperties, type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { createPortal } from "react-dom";
 import type { WireMessage } from "@/server/realtime/events";
 import { Dialog } from "./dialog";
 import { QUICK_REACTIONS, resolveEmojiData } from "./emoji-data";
@@ -71,15 +77,45 @@ export function MessageActionsMenu({
     };
   }, [longPressTarget]);
 
-  useEffect(() => {
+  // The menu floats above the list (a portal, fixed): above the button when there is room, else below it,
+  // following the button when the list scrolls or re-measures under it.
+  const [place, setPlace] = useState<CSSProperties>({ visibility: "hidden" });
+  useLayoutEffect(() => {
     if (!open) return;
-    menu.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+    const position = () => {
+      const button = trigger.current?.getBoundingClientRect();
+      const box = menu.current;
+      if (!button || !box) return;
+      const gap = 4;
+      const height = box.offsetHeight;
+      const width = box.offsetWidth;
+      const top = button.top - height - gap >= 8 ? button.top - height - gap : button.bottom + gap;
+      const left = own ? button.right - width : button.left;
+      setPlace({
+        top: Math.max(8, Math.min(top, window.innerHeight - height - 8)),
+        left: Math.max(8, Math.min(left, window.innerWidth - width - 8)),
+      });
+    };
+    position();
     const outside = (e: PointerEvent) => {
       if (!menu.current?.contains(e.target as Node) && !trigger.current?.contains(e.target as Node)) setOpen(false);
     };
     document.addEventListener("pointerdown", outside);
-    return () => document.removeEventListener("pointerdown", outside);
-  }, [open]);
+    document.addEventListener("scroll", position, true);
+    window.addEventListener("resize", position);
+    return () => {
+      document.removeEventListener("pointerdown", outside);
+      document.removeEventListener("scroll", position, true);
+      window.removeEventListener("resize", position);
+      setPlace({ visibility: "hidden" });
+    };
+  }, [open, own]);
+
+  // Focus moves into the menu once it is placed (a hidden element cannot take focus).
+  const placed = place.visibility !== "hidden";
+  useEffect(() => {
+    if (open && placed) menu.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+  }, [open, placed]);
 
   const close = (refocus = true) => {
     setOpen(false);
@@ -130,54 +166,57 @@ export function MessageActionsMenu({
       >
         <span aria-hidden="true">⋯</span>
       </button>
-      {open && (
-        <div
-          ref={menu}
-          className={`msg-menu${own ? " own" : ""}`}
-          role="menu"
-          aria-label={`Actions for ${who}`}
-          onKeyDown={onMenuKey}
-          data-testid="message-menu"
-        >
-          <div className="msg-menu-reactions">
-            {QUICK_REACTIONS.map((emoji) => (
+      {open &&
+        createPortal(
+          <div
+            ref={menu}
+            className={`msg-menu${own ? " own" : ""}`}
+            style={place}
+            role="menu"
+            aria-label={`Actions for ${who}`}
+            onKeyDown={onMenuKey}
+            data-testid="message-menu"
+          >
+            <div className="msg-menu-reactions">
+              {QUICK_REACTIONS.map((emoji) => (
+                <button
+                  key={emoji}
+                  type="button"
+                  role="menuitem"
+                  className={`msg-menu-emoji${mine.has(emoji) ? " me" : ""}`}
+                  aria-label={mine.has(emoji) ? `Remove reaction ${emoji}` : `React with ${emoji}`}
+                  onClick={run(() => actions.react(m, emoji, !mine.has(emoji)))}
+                  data-testid="quick-reaction"
+                >
+                  {emoji}
+                </button>
+              ))}
               <button
-                key={emoji}
                 type="button"
                 role="menuitem"
-                className={`msg-menu-emoji${mine.has(emoji) ? " me" : ""}`}
-                aria-label={mine.has(emoji) ? `Remove reaction ${emoji}` : `React with ${emoji}`}
-                onClick={run(() => actions.react(m, emoji, !mine.has(emoji)))}
-                data-testid="quick-reaction"
+                className="msg-menu-emoji"
+                aria-label="More reactions"
+                onClick={() => {
+                  close(false);
+                  setPicking(true);
+                }}
+                data-testid="more-reactions"
               >
-                {emoji}
+                <span aria-hidden="true">＋</span>
               </button>
-            ))}
-            <button
-              type="button"
-              role="menuitem"
-              className="msg-menu-emoji"
-              aria-label="More reactions"
-              onClick={() => {
-                close(false);
-                setPicking(true);
-              }}
-              data-testid="more-reactions"
-            >
-              <span aria-hidden="true">＋</span>
-            </button>
-          </div>
-          <MenuItem label="Reply" onClick={run(() => actions.reply(m))} testId="action-reply" />
-          {own && m.kind === "text" && (
-            <MenuItem label="Edit" onClick={run(() => actions.edit(m))} testId="action-edit" />
-          )}
-          <MenuItem label="Copy text" onClick={run(() => actions.copy(m))} testId="action-copy" />
-          <MenuItem label="Mark unread" onClick={run(() => actions.markUnread(m))} testId="action-mark-unread" />
-          {actions.canDelete(m) && (
-            <MenuItem label="Delete" danger onClick={run(() => actions.remove(m))} testId="action-delete" />
-          )}
-        </div>
-      )}
+            </div>
+            <MenuItem label="Reply" onClick={run(() => actions.reply(m))} testId="action-reply" />
+            {own && m.kind === "text" && (
+              <MenuItem label="Edit" onClick={run(() => actions.edit(m))} testId="action-edit" />
+            )}
+            <MenuItem label="Copy text" onClick={run(() => actions.copy(m))} testId="action-copy" />
+            <MenuItem label="Mark unread" onClick={run(() => actions.markUnread(m))} testId="action-mark-unread" />
+            {actions.canDelete(m) && (
+              <MenuItem label="Delete" danger onClick={run(() => actions.remove(m))} testId="action-delete" />
+            )}
+          </div>,
+          document.body,
+        )}
       <Dialog
         open={picking}
         onClose={() => {
@@ -218,15 +257,31 @@ function PickerCategory({ category, ...props }: EmojiPickerListCategoryHeaderPro
   );
 }
 
+// frimousse numbers grid rows and cells from 0; ARIA counts from 1.
+const fromOne = (index: unknown) => (typeof index === "number" ? index + 1 : undefined);
+
+function PickerRow(props: EmojiPickerListRowProps) {
+  // biome-ignore lint/a11y/useAriaPropsSupportedByRole: the role ("row") comes in props from frimousse.
+  return <div {...props} aria-rowindex={fromOne(props["aria-rowindex"])} />;
+}
+
 function PickerEmoji({ emoji, ...props }: EmojiPickerListEmojiProps) {
   return (
-    <button className="emoji-button" data-testid="picker-emoji" {...props}>
+    // biome-ignore lint/a11y/useSemanticElements: frimousse's grid cells are buttons; the role repeats the one it passes.
+    <button
+      type="button"
+      role="gridcell"
+      className="emoji-button"
+      data-testid="picker-emoji"
+      {...props}
+      aria-colindex={fromOne(props["aria-colindex"])}
+    >
       {emoji.emoji}
     </button>
   );
 }
 
-const pickerParts = { CategoryHeader: PickerCategory, Emoji: PickerEmoji };
+const pickerParts = { CategoryHeader: PickerCategory, Emoji: PickerEmoji, Row: PickerRow };
 
 function MenuItem({
   label,

@@ -11,12 +11,15 @@ async function seriousViolations(page: Page) {
     .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
 }
 
+/** Opens a message's actions menu from its "⋯" button; returns the menu. */
 async function openActions(app: ChatApp, text: string) {
   const row = app.message(text);
   await row.hover();
   await row.getByTestId("message-actions").click();
-  await expect(row.getByTestId("message-menu")).toBeVisible();
-  return row;
+  const menu = app.page.getByTestId("message-menu");
+  await expect(menu).toBeVisible();
+  await expect(menu.getByRole("menuitem").first()).toBeFocused();
+  return menu;
 }
 
 test("two people edit, delete, react, reply, mark unread and mention each other, each seen live by the other", async ({
@@ -46,7 +49,7 @@ test("two people edit, delete, react, reply, mark unread and mention each other,
   await openActions(a, "Ship it on Friday");
   await alice.page.getByTestId("more-reactions").click();
   await alice.page.getByTestId("emoji-picker").getByRole("searchbox").fill("thumbs up");
-  await alice.page.getByTestId("picker-emoji").first().click();
+  await alice.page.getByTestId("emoji-picker").getByRole("gridcell", { name: "Thumbs up" }).click();
   await expect(chip).toHaveAttribute("data-count", "2");
   await expect(chip).toHaveAttribute("data-me", "true");
   await expect(b.message("Ship it on Friday").getByTestId("reaction-chip")).toHaveAttribute("data-count", "2");
@@ -169,7 +172,7 @@ test("the actions menu and reactions, light and dark, with no serious accessibil
     expect(await seriousViolations(alice.page), `chat screen, actions menu open (${scheme})`).toEqual([]);
 
     await alice.page.getByTestId("more-reactions").click();
-    await expect(alice.page.getByTestId("picker-emoji").first()).toBeVisible();
+    await expect(alice.page.getByTestId("emoji-picker").getByRole("gridcell").first()).toBeVisible();
     expect(await seriousViolations(alice.page), `emoji picker open (${scheme})`).toEqual([]);
     await alice.page.keyboard.press("Escape");
 
