@@ -1,13 +1,14 @@
 "use client";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { type ReactNode, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Receipt } from "./chat-api";
 import type { MessagesState, PendingMessage } from "./chat-store";
 import { ArrowDownIcon } from "./icons";
 import type { MessageActions } from "./message-actions";
 import { MessageBubble, PendingBubble } from "./message-bubble";
-import { buildRows, estimateRow, lastSeqOf, type Row } from "./message-rows";
+import { buildRows, estimateRow, type Row } from "./message-rows";
 import { MessageText } from "./message-text";
+import { useScrollAnchor } from "./use-scroll-anchor";
 
 export type MessageListProps = {
   state: MessagesState;
@@ -43,23 +44,6 @@ export function MessageList(props: MessageListProps) {
     overscan: 10,
   });
 
-  const atBottom = useRef(firstUnreadSeq === null);
-  const [awayFromBottom, setAwayFromBottom] = useState(false);
-  const [newCount, setNewCount] = useState(0);
-  const [unreadAbove, setUnreadAbove] = useState(false);
-
-  // Older pages are prepended: keep the distance from the bottom so the view does not jump.
-  const anchorFromBottom = useRef<number | null>(null);
-  const firstMessageKey = rows.find((r) => r.type === "message")?.key ?? null;
-  const prevFirstMessageKey = useRef(firstMessageKey);
-
-  const loadOlder = useCallback(() => {
-    const el = scrollRef.current;
-    if (!el || loadingOlder || !state.hasOlder) return;
-    anchorFromBottom.current = el.scrollHeight - el.scrollTop;
-    onLoadOlder();
-  }, [loadingOlder, state.hasOlder, onLoadOlder]);
-
   const reportSeen = useCallback(() => {
     const el = scrollRef.current;
     if (!el || document.visibilityState !== "visible" || !document.hasFocus()) return;
@@ -72,65 +56,19 @@ export function MessageList(props: MessageListProps) {
     if (seen > 0) onSeen(seen);
   }, [virtualizer, rows, onSeen]);
 
+  const scroll = useScrollAnchor({
+    scrollRef,
+    rows,
+    virtualizer,
+    firstUnreadSeq,
+    hasOlder: state.hasOlder,
+    loadingOlder,
+    onLoadOlder,
+    onJumpToUnread: props.onJumpToUnread,
+    onScrolled: reportSeen,
+  });
+  const { onScroll, awayFromBottom, newCount, unreadAbove, scrollToBottom, jumpToUnread, scrollToRow } = scroll;
   const totalSize = virtualizer.getTotalSize();
-  const lastRow = rows.at(-1);
-  const lastKey = lastRow?.key;
-  const prevLast = useRef<{ key: string | undefined; seq: number }>({ key: lastKey, seq: lastSeqOf(rows) });
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: totalSize changes when rows are measured; the view must follow.
-  useLayoutEffect(() => {
-    const el = scrollRef.current;
-    if (!el) return;
-    if (firstMessageKey !== prevFirstMessageKey.current) {
-      prevFirstMessageKey.current = firstMessageKey;
-      if (anchorFromBottom.current !== null) {
-        el.scrollTop = el.scrollHeight - anchorFromBottom.current;
-        anchorFromBottom.current = null;
-        return;
-      }
-    }
-    if (atBottom.current) el.scrollTop = el.scrollHeight;
-  }, [firstMessageKey, totalSize]);
-
-  // New rows at the end: follow them when at the bottom (or when it is my own send), else count them for the pill.
-  useLayoutEffect(() => {
-    const before = prevLast.current;
-    const seq = lastSeqOf(rows);
-    prevLast.current = { key: lastKey, seq };
-    if (lastKey === before.key) return;
-    const el = scrollRef.current;
-    if (lastRow?.type === "pending") atBottom.current = true;
-    if (atBottom.current) {
-      if (el) el.scrollTop = el.scrollHeight;
-      return;
-    }
-    const arrived = rows.filter((r) => r.type === "message" && r.m.seq > before.seq && !r.own).length;
-    if (arrived > 0) setNewCount((n) => n + arrived);
-  }, [lastKey, lastRow, rows]);
-
-  // Open at the first unread message, once.
-  const positioned = useRef(false);
-  useLayoutEffect(() => {
-    if (positioned.current) return;
-    positioned.current = true;
-    const index = rows.findIndex((r) => r.type === "unread");
-    if (index >= 0) virtualizer.scrollToIndex(index, { align: "start" });
-    else atBottom.current = true;
-  }, [rows, virtualizer]);
-
-  const onScroll = useCallback(() => {
-    const el = scrollRef.current;
-    if (!el) return;
-    const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < 64;
-    atBottom.current = bottom;
-    setAwayFromBottom(!bottom);
-    if (bottom) setNewCount(0);
-    if (el.scrollTop < 400) loadOlder();
-    const unreadIndex = rows.findIndex((r) => r.type === "unread");
-    const first = virtualizer.getVirtualItems()[0];
-    setUnreadAbove(unreadIndex >= 0 && first !== undefined && unreadIndex < first.index);
-    reportSeen();
-  }, [loadOlder, reportSeen, rows, virtualizer]);
 
   useEffect(() => {
     reportSeen();
@@ -144,10 +82,9 @@ export function MessageList(props: MessageListProps) {
     const index = rows.findIndex((r) => r.type === "message" && r.m.seq === focus.seq);
     if (index < 0) return;
     handledFocus.current = focus.nonce;
-    atBottom.current = false;
-    virtualizer.scrollToIndex(index, { align: "center" });
+    scrollToRow(index, "center");
     setHighlightSeq(focus.seq);
-  }, [focus, rows, virtualizer]);
+  }, [focus, rows, scrollToRow]);
   useEffect(() => {
     if (highlightSeq === null) return;
     const timer = setTimeout(() => setHighlightSeq(null), 2500);
@@ -162,27 +99,6 @@ export function MessageList(props: MessageListProps) {
       document.removeEventListener("visibilitychange", reportSeen);
     };
   }, [reportSeen]);
-
-  // A short first page can leave no scrollbar: fetch more until the view is filled.
-  useEffect(() => {
-    const el = scrollRef.current;
-    if (el && state.hasOlder && !loadingOlder && el.scrollHeight <= el.clientHeight + 400) loadOlder();
-  }, [state.hasOlder, loadingOlder, loadOlder]);
-
-  const scrollToBottom = () => {
-    atBottom.current = true;
-    setNewCount(0);
-    const el = scrollRef.current;
-    if (el) el.scrollTop = el.scrollHeight;
-    virtualizer.scrollToIndex(rows.length - 1, { align: "end" });
-  };
-
-  const jumpToUnread = async () => {
-    await props.onJumpToUnread();
-    const index = rows.findIndex((r) => r.type === "unread");
-    atBottom.current = false;
-    if (index >= 0) virtualizer.scrollToIndex(index, { align: "start" });
-  };
 
   return (
     <div className="msg-list-wrap">
