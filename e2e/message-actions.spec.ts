@@ -187,3 +187,49 @@ test("the actions menu and reactions, light and dark, with no serious accessibil
     await alice.page.keyboard.press("Escape");
   }
 });
+
+test("every screen, light and dark, has no serious or critical accessibility violations", async ({
+  browser,
+  personas,
+}) => {
+  const alice = await personas("Alice");
+  const bob = await personas("Bob");
+  const a = new ChatApp(alice.page);
+  const group = await createGroupViaApi(alice.context, "Accessibility", [bob.id]);
+  await sendViaApi(bob.context, group, "Checking every screen");
+  const visitor = await browser.newContext({ baseURL: test.info().project.use.baseURL });
+  const signedOut = await visitor.newPage();
+
+  for (const scheme of ["light", "dark"] as const) {
+    await signedOut.emulateMedia({ colorScheme: scheme });
+    await signedOut.goto("/sign-in");
+    await expect(signedOut.getByRole("button", { name: /sign in/i })).toBeVisible();
+    expect(await seriousViolations(signedOut), `sign-in (${scheme})`).toEqual([]);
+    await signedOut.goto("/sign-up");
+    await expect(signedOut.getByRole("button", { name: /create|sign up/i })).toBeVisible();
+    expect(await seriousViolations(signedOut), `sign-up (${scheme})`).toEqual([]);
+
+    await alice.page.emulateMedia({ colorScheme: scheme });
+    await alice.page.goto("/");
+    await waitForRealtime(alice.page);
+    await alice.page.getByTestId("new-chat-button").click();
+    await expect(alice.page.getByTestId("new-chat-search")).toBeVisible();
+    expect(await seriousViolations(alice.page), `new chat dialog (${scheme})`).toEqual([]);
+    await alice.page.keyboard.press("Escape");
+
+    await a.open("Accessibility");
+    await alice.page.getByTestId("group-info-button").click();
+    await expect(alice.page.getByTestId("group-info")).toBeVisible();
+    expect(await seriousViolations(alice.page), `group info (${scheme})`).toEqual([]);
+    await alice.page.keyboard.press("Escape");
+
+    // As the group's owner alice may delete bob's message: the confirm, then cancel.
+    const menu = await openActions(a, "Checking every screen");
+    await menu.getByTestId("action-delete").click();
+    await expect(alice.page.getByTestId("confirm-delete")).toBeVisible();
+    expect(await seriousViolations(alice.page), `delete confirm (${scheme})`).toEqual([]);
+    await alice.page.keyboard.press("Escape");
+    await expect(a.message("Checking every screen")).toBeVisible();
+  }
+  await visitor.close();
+});
