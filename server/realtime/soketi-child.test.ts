@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,23 +14,25 @@ const dataDir = mkdtempSync(path.join(tmpdir(), "chorus-soketi-child-"));
 const app = { id: "chorus-child-test", key: "chorus-child-key", secret: "chorus-child-secret-0123456789" };
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
+const childEnv = (port: number) => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  NODE_ENV: "production",
+  LOG_LEVEL: "warn",
+  DATA_DIR: dataDir,
+  SOKETI_PORT: String(port),
+  PUSHER_APP_ID: app.id,
+  PUSHER_KEY: app.key,
+  PUSHER_SECRET: app.secret,
+});
+
 /** The app's side: the same `npm run soketi` entry, here on this test's own Node (20, which Soketi loads on). */
 function start(port: number) {
   return startSoketiChild({
     node: process.execPath,
     args: ["--import", "tsx", path.join(root, "scripts", "soketi.ts")],
     cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: "production",
-      LOG_LEVEL: "warn",
-      DATA_DIR: dataDir,
-      SOKETI_PORT: String(port),
-      PUSHER_APP_ID: app.id,
-      PUSHER_KEY: app.key,
-      PUSHER_SECRET: app.secret,
-    },
+    env: childEnv(port),
     port,
     restart: { minDelayMs: 100, maxDelayMs: 1_000 },
   });
@@ -98,6 +101,31 @@ describe("the embedded Soketi as a child process", () => {
     const server = createServer();
     await new Promise<void>((resolve, reject) => server.once("error", reject).listen(child.port, "127.0.0.1", resolve));
     server.close();
+  });
+
+  it("ends with the app, even when the app is killed outright", async () => {
+    const port = await freePort();
+    const app = spawn(process.execPath, ["--import", "tsx", path.join(root, "server/testing/soketi-child-parent.ts")], {
+      cwd: root,
+      env: childEnv(port),
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      const soketiPid = await new Promise<number>((resolve, reject) => {
+        let out = "";
+        app.stdout.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          const found = /soketi-pid=(\d+)/.exec(out);
+          if (found) resolve(Number(found[1]));
+        });
+        app.once("exit", (code) => reject(new Error(`the stand-in app exited (${code}) before its Soketi was ready`)));
+      });
+      expect(alive(soketiPid)).toBe(true);
+      app.kill("SIGKILL");
+      await expect.poll(() => alive(soketiPid), { timeout: 10_000 }).toBe(false);
+    } finally {
+      app.kill("SIGKILL");
+    }
   });
 
   it("fails the start with the node's own words when its port is taken", async () => {
