@@ -159,7 +159,7 @@ try {
   step(`bob opened a DM with alice (${conversationId})`);
 
   const headers = () => ({ cookie: people.alice.api.cookie });
-  const pusher = new Pusher("chorus-key", {
+  const pusher = new Pusher(process.env.PUSHER_KEY || "chorus-key", {
     cluster: "",
     wsHost: "127.0.0.1",
     wsPort: soketiPort,
