@@ -24,7 +24,7 @@ function sourceHash() {
   const walk = (p) => {
     if (statSync(p).isDirectory()) {
       for (const entry of readdirSync(p).sort()) walk(path.join(p, entry));
-    } else if (/\.(tsx?|m?js|css|json|sql)$/.test(p) && !/\.test\.tsx?$/.test(p)) {
+    } else if (/\.(tsx?|m?js|css|json|sql|patch)$/.test(p) && !/\.test\.tsx?$/.test(p)) {
       hash.update(p).update(readFileSync(p));
     }
   };
@@ -39,6 +39,8 @@ function sourceHash() {
     "scripts/soketi.ts",
     "next.config.mjs",
     "package-lock.json",
+    // Fixes to dependencies (patch-package): bundled code must be rebuilt when one changes.
+    "patches",
     "tsconfig.json",
   ]) {
     if (existsSync(entry)) walk(entry);

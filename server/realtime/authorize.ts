@@ -1,8 +1,9 @@
-import { and, inArray, isNull, eq } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { z } from "zod";
-import { members } from "@/db/schema";
+import { queryRows } from "@/db/client";
 import type { DbOrTx } from "@/db/types";
 import type { ChannelAuthResult } from "@/lib/realtime-client";
+import { uuidArray } from "../groups/changes";
 import { parseChannel } from "./channels";
 import type { Publisher } from "./publisher";
 
@@ -74,11 +75,13 @@ export async function authorizeChannels(
   const conversationIds = parsed.flatMap((p) => (p.channel?.kind === "conversation" ? [p.channel.conversationId] : []));
   const allowed = new Set<string>();
   if (conversationIds.length > 0) {
-    const rows = await db
-      .select({ conversationId: members.conversationId })
-      .from(members)
-      .where(and(eq(members.userId, userId), inArray(members.conversationId, conversationIds), isNull(members.leftAt)));
-    for (const row of rows) allowed.add(row.conversationId);
+    // One array parameter whatever the number of channels (parseChannel admits UUIDs only).
+    const rows = await queryRows<{ conversation_id: string }>(
+      db,
+      sql`select conversation_id from members
+          where user_id = ${userId} and conversation_id = any(${uuidArray(conversationIds)}) and left_at is null`,
+    );
+    for (const row of rows) allowed.add(row.conversation_id);
   }
   const results: Record<string, ChannelAuthResult> = {};
   for (const { name, channel } of parsed) {
