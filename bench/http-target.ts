@@ -87,7 +87,9 @@ export async function startHttpTarget(
       `starting the production server (node scripts/start.mjs; builds into ${BENCH_DIST_DIR} if sources changed; log: ${logFile})`,
     );
     // node itself, as `npm start` runs it (minus npm): signals reach the server process directly.
-    child = spawn(process.execPath, ["scripts/start.mjs"], {
+    // BENCH_SERVER_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof to see where its time goes).
+    const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    child = spawn(process.execPath, [...nodeArgs, "scripts/start.mjs"], {
       cwd: root,
       env: { ...process.env, ...serverEnv },
       stdio: ["ignore", "pipe", "pipe"],

@@ -25,11 +25,17 @@ export function normalizeBody(raw: string): string {
 
 export type BlockedWords = { words: string[]; mode: "reject" | "mask" };
 
+let blockedFromEnv: BlockedWords | undefined;
+
+/** BLOCKED_WORDS as a list, read once: the env does not change while the process runs. */
 export function blockedWordsFromEnv(): BlockedWords {
-  const words = env.BLOCKED_WORDS.split(",")
-    .map((w) => w.trim().toLowerCase())
-    .filter((w) => w.length > 0);
-  return { words, mode: env.BLOCKED_WORDS_MODE };
+  blockedFromEnv ??= {
+    words: env.BLOCKED_WORDS.split(",")
+      .map((w) => w.trim().toLowerCase())
+      .filter((w) => w.length > 0),
+    mode: env.BLOCKED_WORDS_MODE,
+  };
+  return blockedFromEnv;
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
