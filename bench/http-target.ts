@@ -6,6 +6,7 @@ import { createWriteStream, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
+import webpush from "web-push";
 import { createDb } from "@/db/client";
 import { migrate } from "@/db/migrate";
 import { hashPassword } from "@/server/auth/password";
@@ -68,6 +69,8 @@ export async function startHttpTarget(
       DATABASE_POOL_SIZE: "20",
       AUTH_SECRET: randomSecret(),
       PUSHER_SECRET: realtime.secret,
+      // DATABASE_URL makes the VAPID keys required; a fresh pair per run.
+      ...vapidEnv(),
       PUSHER_APP_ID: realtime.appId,
       PUSHER_KEY: realtime.key,
       DATA_DIR: mkdtempSync(path.join(tmpdir(), "chorus-bench-")),
@@ -146,4 +149,13 @@ export async function startHttpTarget(
     await dropDatabase();
     throw error;
   }
+}
+
+function vapidEnv(): Record<string, string> {
+  const keys = webpush.generateVAPIDKeys();
+  return {
+    VAPID_PUBLIC_KEY: keys.publicKey,
+    VAPID_PRIVATE_KEY: keys.privateKey,
+    VAPID_SUBJECT: "mailto:bench@chorus.invalid",
+  };
 }

@@ -25,3 +25,7 @@ export const MAX_MENTION_QUERY_CHARS = 32;
 export const MAX_MENTION_SUGGESTIONS = 10;
 export const MAX_CHANGES_PAGE = 200;
 export const MAX_MENTIONS_PAGE = 50;
+/** Devices one user may have push turned on in; subscribing another forgets the oldest. */
+export const MAX_PUSH_SUBSCRIPTIONS_PER_USER = 20;
+/** Characters of message text a push carries. */
+export const MAX_PUSH_PREVIEW_CHARS = 140;

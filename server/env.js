@@ -82,6 +82,34 @@ export const env = createEnv({
     BLOCKED_WORDS_MODE: z.enum(["reject", "mask"]).default("reject"),
     OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
     OUTBOX_RETENTION_HOURS: z.coerce.number().min(0).default(24),
+    // Web Push (VAPID, RFC 8292): generated into DATA_DIR on the embedded default, required with DATABASE_URL.
+    VAPID_PUBLIC_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{86,88}$/, "must be a base64url P-256 public key (npx web-push generate-vapid-keys)")
+      .optional(),
+    VAPID_PRIVATE_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{42,44}$/, "must be a base64url P-256 private key (npx web-push generate-vapid-keys)")
+      .optional(),
+    VAPID_SUBJECT: z
+      .string()
+      .regex(/^(mailto:.+@.+|https:\/\/.+)$/, "must be a mailto: address or an https:// URL")
+      .optional(),
+    // host:port list whose push endpoints may be plain http or private addresses: tests only, never production.
+    WEB_PUSH_ALLOW_HOSTS: z
+      .string()
+      .default("")
+      .refine(
+        (v) =>
+          v
+            .split(",")
+            .every((h) => h.trim() === "" || /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(h.trim())),
+        "must be a comma-separated list of host:port",
+      ),
+    // Pushes per user per minute, all devices and conversations together; beyond it they are dropped.
+    PUSH_RATE_LIMIT: z.coerce.number().int().min(1).default(30),
+    PUSH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
+    PUSH_POLL_MS: z.coerce.number().int().min(50).default(1000),
   },
   client: {},
   experimental__runtimeEnv: {},

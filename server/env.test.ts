@@ -21,6 +21,9 @@ describe("configuration", () => {
     ["SOKETI_PORT", "70000"],
     ["AUTH_SECRET", "too-short"],
     ["LOG_LEVEL", "loud"],
+    ["VAPID_PUBLIC_KEY", "not-a-key"],
+    ["VAPID_SUBJECT", "http://example.com"],
+    ["WEB_PUSH_ALLOW_HOSTS", "127.0.0.1"],
   ])("refuses a bad %s with a message naming it", (name, value) => {
     const result = loadEnv({ [name]: value });
     expect(result.status).not.toBe(0);
@@ -55,5 +58,36 @@ describe("secrets on the embedded default", () => {
     const result = readSecret("/tmp", { DATABASE_URL: "postgres://postgres@127.0.0.1:5432/test" });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain("AUTH_SECRET must be set when DATABASE_URL is set");
+  });
+
+  const readVapid = (dataDir: string, extra: Record<string, string> = {}) =>
+    spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "-e",
+        "const m = await import('./server/config/secrets.ts'); console.log(JSON.stringify(m.vapidDetails()))",
+      ],
+      { env: { PATH: process.env.PATH, NODE_ENV: "test", DATA_DIR: dataDir, ...extra }, encoding: "utf8" },
+    );
+
+  it("generates the VAPID key pair once into DATA_DIR, so subscriptions survive a restart", async () => {
+    const { mkdtempSync, statSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const dir = mkdtempSync(path.join(tmpdir(), "chorus-vapid-"));
+    const first = JSON.parse(readVapid(dir).stdout);
+    expect(first.publicKey).toMatch(/^[A-Za-z0-9_-]{87}$/);
+    expect(first.privateKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.subject).toMatch(/^mailto:/);
+    expect(JSON.parse(readVapid(dir).stdout)).toEqual(first);
+    expect(statSync(path.join(dir, "vapid.json")).mode & 0o777).toBe(0o600);
+  });
+
+  it("requires the VAPID variables when DATABASE_URL is set", () => {
+    const result = readVapid("/tmp", { DATABASE_URL: "postgres://postgres@127.0.0.1:5432/test" });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT must all be set");
   });
 });

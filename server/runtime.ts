@@ -4,6 +4,8 @@ import { env } from "./env";
 import { logger } from "./logger";
 import { getReceiptsNotifier } from "./messaging/receipts-notifier";
 import { startPresenceSweeper } from "./presence/sweeper";
+import { pushConfig } from "./push/config";
+import { startPushWorker } from "./push/worker";
 import { flushPublished } from "./realtime/announce";
 import { startOutboxWorker } from "./realtime/outbox-worker";
 import type { Publisher } from "./realtime/publisher";
@@ -20,6 +22,8 @@ export async function startServerRuntime(publisher: Publisher): Promise<ServerRu
   const workers: Worker[] = [
     startOutboxWorker(db, publisher, { pollMs: env.OUTBOX_POLL_MS, retentionHours: env.OUTBOX_RETENTION_HOURS }),
     startPresenceSweeper(db, publisher),
+    // Reads the VAPID keys now: a deployment missing them fails the start, not the first push.
+    startPushWorker(db, { config: pushConfig() }, { pollMs: env.PUSH_POLL_MS }),
     // Pending receipts.changed hints and "published" marks go out before the process exits.
     { stop: () => getReceiptsNotifier().flush() },
     { stop: () => flushPublished(db) },

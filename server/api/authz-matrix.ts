@@ -133,6 +133,16 @@ export const authzMatrix: Record<string, MatrixRow> = {
   "user.updateProfile": { input: () => ({ displayName: "Renamed" }), expect: anyoneSignedIn },
 
   "conversation.list": { input: () => ({}), expect: anyoneSignedIn },
+  "push.publicKey": { input: () => undefined, expect: anyoneSignedIn },
+  // A literal public address: checked, never contacted, so the suite stays on this machine.
+  "push.subscribe": {
+    input: () => ({
+      endpoint: `https://93.184.215.14/push/${fresh("device")}`,
+      keys: { p256dh: `BA${"A".repeat(85)}`, auth: "AAAAAAAAAAAAAAAAAAAAAA" },
+    }),
+    expect: anyoneSignedIn,
+  },
+  "push.unsubscribe": { input: () => ({ endpoint: "https://93.184.215.14/push/unknown" }), expect: anyoneSignedIn },
   "notification.settings": { input: () => undefined, expect: anyoneSignedIn },
   "notification.updateSettings": { input: () => ({ groupLevel: "mentions", preview: false }), expect: anyoneSignedIn },
   "conversation.get": {

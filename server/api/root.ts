@@ -4,6 +4,7 @@ import { groupRouter } from "./routers/group";
 import { messageRouter } from "./routers/message";
 import { notificationRouter } from "./routers/notification";
 import { presenceRouter } from "./routers/presence";
+import { pushRouter } from "./routers/push";
 import { syncRouter } from "./routers/sync";
 import { userRouter } from "./routers/user";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
@@ -15,6 +16,7 @@ export const appRouter = createTRPCRouter({
   message: messageRouter,
   notification: notificationRouter,
   presence: presenceRouter,
+  push: pushRouter,
   group: groupRouter,
   sync: syncRouter,
 });
