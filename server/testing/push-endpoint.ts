@@ -123,7 +123,13 @@ export async function startTestPushService(): Promise<TestPushService> {
           () => reject(new Error(`expected ${count} pushes, got ${received.length}`)),
           timeoutMs,
         );
-        waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
+        waiters.push({
+          count,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
       });
     },
     config: (overrides = {}) => ({
