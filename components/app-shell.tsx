@@ -3,11 +3,14 @@ import { useQuery } from "@tanstack/react-query";
 import { usePathname } from "next/navigation";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { createChatApi } from "./chat-api";
-import { ChatContext, type ChatContextValue, createAcks, useConversations } from "./chat-context";
+import { ChatContext, type ChatContextValue, createAcks, useChat, useConversations } from "./chat-context";
 import { ChatWindow } from "./chat-window";
 import { ConnectionBanner } from "./connection-banner";
 import { ConversationList } from "./conversation-list";
 import { useRealtime } from "./realtime";
+import { useNotificationSettings } from "./notification-settings";
+import { setFaviconCount } from "./page-alerts";
+import { registerServiceWorker } from "./push-client";
 import { RealtimeSync } from "./realtime-sync";
 import { useTRPC, useTRPCClient } from "./trpc";
 import { usePresenceSync } from "./use-presence";
@@ -70,6 +73,7 @@ export function AppShell() {
       <PresenceSync />
       <RealtimeSync />
       <DocumentTitle />
+      <NotificationsGlue />
       <div
         className={`shell ${activeId ? "shell-has-chat" : "shell-no-chat"}`}
         data-testid="app-shell"
@@ -97,13 +101,39 @@ function PresenceSync() {
   return null;
 }
 
-/** "(3) Chorus": unread of conversations that are not muted. */
+/** "(3) Chorus" and a red 3 on the favicon: unread of conversations whose level is not none. */
 function DocumentTitle() {
   const list = useConversations();
   const total = (list.data ?? []).reduce((sum, c) => sum + (c.muted ? 0 : c.unread), 0);
   useEffect(() => {
     document.title = total > 0 ? `(${total}) Chorus` : "Chorus";
     document.documentElement.dataset.unreadTotal = String(total);
+    setFaviconCount(total);
   }, [total]);
+  return null;
+}
+
+/**
+ * Registers the service worker (it shows pushes and this tab's own alerts),
+ * follows a notification click to its conversation, and loads the preview setting alerts need.
+ */
+function NotificationsGlue() {
+  const { navigate } = useChat();
+  useNotificationSettings();
+  useEffect(() => {
+    if (!("serviceWorker" in navigator)) return;
+    registerServiceWorker()
+      .then(() => {
+        document.documentElement.dataset.serviceWorker = "registered";
+      })
+      .catch((error: unknown) => console.warn("service worker not registered", error));
+    const onMessage = (event: MessageEvent) => {
+      const data = event.data as { type?: string; url?: string } | null;
+      const id = data?.type === "chorus:open" ? data.url?.match(CONVERSATION_PATH)?.[1] : null;
+      if (id) navigate(id.toLowerCase());
+    };
+    navigator.serviceWorker.addEventListener("message", onMessage);
+    return () => navigator.serviceWorker.removeEventListener("message", onMessage);
+  }, [navigate]);
   return null;
 }

@@ -1,8 +1,14 @@
 "use client";
 import type { TRPCClient } from "@trpc/client";
 import type { AppRouter } from "@/server/api/root";
+import type { NotificationSettings, NotificationState } from "@/server/notifications/levels";
 import type { WireMessage } from "@/server/realtime/events";
 import type { ConversationItem } from "./chat-store";
+
+export type { NotificationSettings };
+export type ConversationNotifications = NotificationState;
+/** A conversation's own level, or "default" to follow the user's default. */
+export type NotifyChoice = "all" | "mentions" | "none" | "default";
 
 type Client = TRPCClient<AppRouter>;
 
@@ -110,6 +116,29 @@ export function createChatApi(client: Client) {
       return client.conversation.mute.mutate({ conversationId, muted });
     },
 
+    async setNotifications(
+      conversationId: string,
+      level: NotifyChoice,
+      snoozeUntil?: string | null,
+    ): Promise<ConversationNotifications> {
+      return client.conversation.setNotifications.mutate({ conversationId, level, snoozeUntil });
+    },
+
+    async notificationSettings(): Promise<NotificationSettings> {
+      return client.notification.settings.query();
+    },
+
+    async updateNotificationSettings(input: Partial<NotificationSettings>): Promise<NotificationSettings> {
+      return client.notification.updateSettings.mutate(input);
+    },
+
+    push: {
+      publicKey: async () => (await client.push.publicKey.query()).publicKey,
+      subscribe: (subscription: { endpoint: string; keys: { p256dh: string; auth: string } }) =>
+        client.push.subscribe.mutate(subscription),
+      unsubscribe: (endpoint: string) => client.push.unsubscribe.mutate({ endpoint }),
+    },
+
     async syncSince(version: number) {
       return client.sync.since.query({ version });
     },
@@ -138,6 +167,7 @@ function toConversationItem(c: ListOutput["items"][number]): ConversationItem {
     unread: c.unread,
     mentions: Number.isFinite(mentions) ? mentions : 0,
     muted: c.muted,
+    notifications: c.notifications,
     memberCount: c.memberCount,
     readSeq: c.lastSeq - c.unread,
   };

@@ -57,6 +57,7 @@ function item(overrides: Partial<ConversationItem> = {}): ConversationItem {
     unread: 1,
     mentions: 0,
     muted: false,
+    notifications: { level: "all", levelSet: null, snoozeUntil: null, muted: false },
     memberCount: 2,
     readSeq: 2,
     ...overrides,

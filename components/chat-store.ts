@@ -20,7 +20,14 @@ export type ConversationItem = {
   previewSenderName: string | null;
   unread: number;
   mentions: number;
+  /** Notification level none: grey badge, out of the title count. */
   muted: boolean;
+  notifications: {
+    level: "all" | "mentions" | "none";
+    levelSet: "all" | "mentions" | "none" | null;
+    snoozeUntil: string | null;
+    muted: boolean;
+  };
   memberCount: number;
   /** Derived: lastSeq - unread (the effective read position). */
   readSeq: number;

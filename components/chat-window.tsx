@@ -3,6 +3,7 @@ import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Avatar } from "./avatar";
 import type { WireMessage } from "@/server/realtime/events";
+import { ConversationNotifications } from "./conversation-notifications";
 import { useChat, useConversations, useMarkRead } from "./chat-context";
 import {
   applyUnreadToList,
@@ -414,11 +415,15 @@ function ChatHeader({
 
   async function toggleMute() {
     setMuteError(null);
+    const before = conv?.notifications;
     updateConversation(qc, conversationId, (c) => ({ ...c, muted: !muted }));
     try {
       await api.mute(conversationId, !muted);
+      // The level in force after unmuting depends on defaults: ask for it.
+      const { me } = await api.getConversation(conversationId);
+      updateConversation(qc, conversationId, (c) => ({ ...c, muted: me.muted, notifications: me.notifications }));
     } catch (e) {
-      updateConversation(qc, conversationId, (c) => ({ ...c, muted }));
+      updateConversation(qc, conversationId, (c) => ({ ...c, muted, ...(before ? { notifications: before } : {}) }));
       setMuteError(e instanceof Error ? e.message : "Could not change mute");
     }
   }
@@ -440,6 +445,7 @@ function ChatHeader({
         />
       </div>
       <div className="chat-actions">
+        {conv && <ConversationNotifications conv={conv} />}
         {muteError && (
           <span className="error" role="alert">
             {muteError}

@@ -5,8 +5,9 @@ import { Avatar, type PresenceStatus } from "./avatar";
 import { useChat, useConversations } from "./chat-context";
 import { type ConversationItem, sortConversations } from "./chat-store";
 import { listTime } from "./format";
-import { BellOffIcon, LogOutIcon } from "./icons";
+import { BellIcon, BellOffIcon, LogOutIcon } from "./icons";
 import { MentionsButton } from "./mentions-view";
+import { NotificationSettingsDialog } from "./notification-settings";
 import { NewChatDialog } from "./new-chat-dialog";
 import { type ManualStatus, useMyStatus, usePresence } from "./use-presence";
 
@@ -15,6 +16,7 @@ export function ConversationList() {
   const list = useConversations();
   const [filter, setFilter] = useState("");
   const [newChatOpen, setNewChatOpen] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
   const listRef = useRef<HTMLUListElement>(null);
 
   const peerIds = useMemo(() => (list.data ?? []).flatMap((c) => (c.peerId ? [c.peerId] : [])), [list.data]);
@@ -65,6 +67,17 @@ export function ConversationList() {
         <button
           type="button"
           className="icon-btn"
+          onClick={() => setSettingsOpen(true)}
+          aria-label="Notification settings"
+          title="Notifications"
+          aria-haspopup="dialog"
+          data-testid="notification-settings-button"
+        >
+          <BellIcon />
+        </button>
+        <button
+          type="button"
+          className="icon-btn"
           onClick={() => signOut({ callbackUrl: "/sign-in" })}
           aria-label="Sign out"
           title="Sign out"
@@ -111,6 +124,7 @@ export function ConversationList() {
           ))}
         </ul>
       )}
+      <NotificationSettingsDialog open={settingsOpen} onClose={() => setSettingsOpen(false)} />
       <NewChatDialog open={newChatOpen} onClose={() => setNewChatOpen(false)} onOpened={(id) => navigate(id)} />
     </aside>
   );

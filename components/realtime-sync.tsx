@@ -4,7 +4,7 @@ import { useCallback, useEffect, useRef } from "react";
 import { conversationChannel, userChannel } from "@/server/realtime/channels";
 import type { RealtimeEvents, WireMessage } from "@/server/realtime/events";
 import { catchUpConversation, fillChanges, fillGap } from "./catch-up";
-import type { ChatApi } from "./chat-api";
+import type { ChatApi, NotificationSettings } from "./chat-api";
 import { useChat, useConversations } from "./chat-context";
 import {
   addMessages,
@@ -20,8 +20,23 @@ import {
   setMessages,
   updateConversation,
 } from "./chat-store";
+import { alertFor, shouldAlert, showAlert } from "./page-alerts";
 import { useRealtime } from "./realtime";
 import { useTRPC } from "./trpc";
+
+/** A hidden tab alerts for the messages a push would have announced (the server does not push to open tabs). */
+function alertIfHidden(
+  qc: QueryClient,
+  m: WireMessage,
+  me: { id: string; username: string },
+  navigate: (conversationId: string) => void,
+) {
+  if (document.visibilityState !== "hidden") return;
+  const conv = qc.getQueryData<ConversationItem[]>(chatKeys.conversations())?.find((c) => c.id === m.conversationId);
+  if (!shouldAlert(m, conv, me) || !conv) return;
+  const settings = qc.getQueryData<NotificationSettings>(chatKeys.notificationSettings());
+  void showAlert(alertFor(m, conv, settings?.preview ?? true), () => navigate(m.conversationId)).catch(reportError);
+}
 
 /** Invisible glue between pusher-js and the query cache: subscriptions, live merges, catch-up. */
 export function RealtimeSync() {
@@ -53,6 +68,7 @@ export function RealtimeSync() {
       const known = applyMessageToList(qc, m, me);
       if (!known) void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
       if (m.senderId !== me.id) acks.markDelivered(m.conversationId, m.seq);
+      alertIfHidden(qc, m, me, chatRef.current.navigate);
     },
     onUpdated(event: RealtimeEvents["message.updated"]) {
       const { me, api } = chatRef.current;
