@@ -9,6 +9,8 @@ const soketiPort = Number(process.env.E2E_SOKETI_PORT ?? port + 3000);
 const dataDir = `./data/e2e-${port}`;
 const distDir = port === 3210 ? ".next" : `.next-e2e-${port}`;
 const baseURL = `http://localhost:${port}`;
+// The notifications spec's local push service (e2e/push-service.ts): the only http endpoint the app may push to.
+const pushServicePort = port + 7;
 
 // Debian's Chromium when present (Playwright's own browser download is not
 // available everywhere); otherwise Playwright's bundled Chromium.
@@ -66,6 +68,8 @@ export default defineConfig({
       LOG_LEVEL: "warn",
       // Every spec signs people up from this one machine: lift the per-address sign-up limit.
       SIGNUP_RATE_LIMIT: "100000",
+      WEB_PUSH_ALLOW_HOSTS: `127.0.0.1:${pushServicePort}`,
+      PUSH_POLL_MS: "200",
       // Short throttles so e2e waits stay brief; production defaults are in server/env.js.
       ...(process.env.E2E_EXTRA_ENV ? JSON.parse(process.env.E2E_EXTRA_ENV) : {}),
     },

@@ -28,7 +28,8 @@ describe.each(testDrivers)("the bench at tiny sizes (%s)", (driver) => {
 
   it("prints every in-process section, each with numbers (the API floor and footprint need the HTTP server)", () => {
     const titles = report.tables.map((t) => t.title);
-    for (const n of ["2.", "3.", "4.", "5.", "6.", "7.", "8."]) expect(titles.some((t) => t.startsWith(n))).toBe(true);
+    for (const n of ["2.", "3.", "4.", "5.", "6.", "7.", "8.", "10."])
+      expect(titles.some((t) => t.startsWith(n))).toBe(true);
     for (const n of ["1.", "9."]) expect(titles.some((t) => t.startsWith(n))).toBe(false);
     for (const table of report.tables) {
       expect(table.rows.length).toBeGreaterThan(0);
@@ -94,5 +95,27 @@ describe.each(testDrivers)("the bench at tiny sizes (%s)", (driver) => {
     expect(r.subscribed).toBe(r.expected);
     expect(r.authRequests).toBeGreaterThanOrEqual(r.clients);
     expect(r.authRequests).toBeLessThanOrEqual(r.clients * 2);
+  });
+
+  it("pushes an @all message to every offline member with push on, decrypted at the local push service", () => {
+    const push = report.sections.push as {
+      subscribed: number;
+      alone: { delivered: number };
+      beside: { delivered: number };
+      undecryptable: number;
+      rowsForTheMessage: number;
+      others: { busy: { errors: number; sent: number } };
+    };
+    expect(push.subscribed).toBeGreaterThan(0);
+    expect(push.alone.delivered).toBe(push.subscribed);
+    expect(push.beside.delivered).toBe(push.subscribed);
+    expect(push.undecryptable).toBe(0);
+    expect(push.others.busy.errors).toBe(0);
+    expect(push.others.busy.sent).toBeGreaterThan(0);
+    // The rows of any send plus the planner's one outbox update: none per member or per push.
+    const fanout = report.sections.fanout as { runs: { impl: string; rowsPerMessage: number }[] };
+    const sendRows = fanout.runs.find((r) => r.impl === "chorus")?.rowsPerMessage ?? Number.NaN;
+    expect(push.rowsForTheMessage).toBeGreaterThan(0);
+    expect(push.rowsForTheMessage).toBeLessThanOrEqual(sendRows + 1);
   });
 });

@@ -7,6 +7,7 @@ import { fanoutBaselineRows, fanoutSection } from "./fanout";
 import { floorSection } from "./floor";
 import { footprintSection } from "./footprint";
 import { heartbeatsSection } from "./heartbeats";
+import { pushSection } from "./push";
 import { readsSection } from "./reads";
 import { reconnectSection } from "./reconnect";
 import { seedGroup, seedUsers } from "./seed";
@@ -26,7 +27,16 @@ export type BenchReport = {
   tables: Table[];
 };
 
-export const SECTION_NAMES = ["floor", "send", "fanout", "reads", "reconnect", "heartbeats", "footprint"] as const;
+export const SECTION_NAMES = [
+  "floor",
+  "send",
+  "fanout",
+  "reads",
+  "reconnect",
+  "heartbeats",
+  "push",
+  "footprint",
+] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
 /** Users signed in with username and password; the rest get session cookies minted with the server's secret. */
@@ -82,6 +92,7 @@ export async function runBench(
     const reads = shown(await run("reads", () => readsSection(ctx)));
     const reconnect = shown(await run("reconnect", () => reconnectSection(ctx)));
     const heartbeats = shown(await run("heartbeats", () => heartbeatsSection(ctx)));
+    const push = shown(await run("push", () => pushSection(ctx)));
 
     // Sections 7 and 8 compare sections 2 and 3: only when both ran.
     const comparisons = send && fanout && ceilingInserts ? compareTables(sizes, send, fanout, ceilingInserts) : null;
@@ -95,6 +106,7 @@ export async function runBench(
       ...(reads?.tables ?? []),
       ...(reconnect?.tables ?? []),
       ...(heartbeats?.tables ?? []),
+      ...(push?.tables ?? []),
       ...(comparisons?.tables ?? []),
       ...(footprint?.tables ?? []),
     ];
@@ -117,6 +129,7 @@ export async function runBench(
         ...(reads ? { reads: reads.data } : {}),
         ...(reconnect ? { reconnect: reconnect.data } : {}),
         ...(heartbeats ? { heartbeats: heartbeats.data } : {}),
+        ...(push ? { push: push.data } : {}),
         ...(comparisons ? { baseline: comparisons.baseline, ceiling: comparisons.ceiling } : {}),
         ...(footprint ? { footprint: footprint.data } : {}),
       },

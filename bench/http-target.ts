@@ -51,7 +51,7 @@ export async function startHttpTarget(
     const handle = await createDb({ databaseUrl, maxConnections: 10 });
     await migrate(handle);
 
-    const [port, soketiPort] = [await freePort(), await freePort()];
+    const [port, soketiPort, pushSinkPort] = [await freePort(), await freePort(), await freePort()];
     const realtime: RealtimeServerConfig = {
       appId: "chorus",
       key: "chorus-key",
@@ -71,6 +71,10 @@ export async function startHttpTarget(
       PUSHER_SECRET: realtime.secret,
       // DATABASE_URL makes the VAPID keys required; a fresh pair per run.
       ...vapidEnv(),
+      // The push section's local push service, over http: the only endpoint the bench's server may push to.
+      WEB_PUSH_ALLOW_HOSTS: `127.0.0.1:${pushSinkPort}`,
+      PUSH_RATE_LIMIT: "1000000000",
+      PUSH_POLL_MS: "100",
       PUSHER_APP_ID: realtime.appId,
       PUSHER_KEY: realtime.key,
       DATA_DIR: mkdtempSync(path.join(tmpdir(), "chorus-bench-")),
@@ -128,6 +132,7 @@ export async function startHttpTarget(
       signIn: (user) => httpSignIn(baseUrl, user, BENCH_PASSWORD),
       session: (user) => mintedSession(baseUrl, user, serverEnv.AUTH_SECRET),
       has: (p) => paths.has(p),
+      push: { sinkPort: pushSinkPort },
       // One process now; the tree still counts anything it starts (a build's `next build` child, say).
       serverCpuSeconds: () => treeCpuSeconds(server.pid),
       http: {

@@ -6,7 +6,9 @@ import { createCaller } from "@/server/api/root";
 import { hashPassword } from "@/server/auth/password";
 import { authorizeChannels } from "@/server/realtime/authorize";
 import type { Publisher } from "@/server/realtime/publisher";
-import { startTestSoketi } from "@/server/testing/realtime";
+import { startPushWorker } from "@/server/push/worker";
+import { freePort, startTestSoketi } from "@/server/testing/realtime";
+import webpush from "web-push";
 import type { SeedUser } from "./seed";
 import { BENCH_PASSWORD, CallError, procedurePaths, type Session, type Target } from "./target";
 
@@ -17,6 +19,13 @@ export async function startInProcessTarget(driver: DriverName): Promise<Target> 
   (globalThis as unknown as { chorusPublisher?: Publisher }).chorusPublisher = realtime.publisher;
   const paths = await procedurePaths();
   const db = handle.db;
+  const pushSinkPort = await freePort();
+  const pushConfig = {
+    vapid: { ...webpush.generateVAPIDKeys(), subject: "mailto:bench@chorus.invalid" },
+    policy: { allowHosts: new Set([`127.0.0.1:${pushSinkPort}`]) },
+    timeoutMs: 5000,
+    ratePerMinute: 1_000_000_000,
+  };
 
   const sessionOf = async (user: SeedUser): Promise<Session> => {
     const caller = createCaller({
@@ -52,6 +61,10 @@ export async function startInProcessTarget(driver: DriverName): Promise<Target> 
     password: BENCH_PASSWORD,
     passwordHash: await hashPassword(BENCH_PASSWORD),
     has: (p) => paths.has(p),
+    push: {
+      sinkPort: pushSinkPort,
+      startPlanner: () => startPushWorker(db, { config: pushConfig }, { pollMs: 50 }),
+    },
     signIn: sessionOf,
     session: sessionOf,
     async close() {

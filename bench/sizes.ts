@@ -39,6 +39,11 @@ export type Sizes = {
   heartbeatMessageRate: number;
   /** Seconds per measured window (idle, messages, heartbeats, both). */
   heartbeatWindowSeconds: number;
+  /** Section 10: one group, the members with push on (offline), and other users sending at a fixed rate meanwhile. */
+  pushGroupSize: number;
+  pushSubscribed: number;
+  pushOtherSenders: number;
+  pushOtherRate: number;
   /** Section 8. */
   ceilingSeconds: number;
   ceilingConnections: number;
@@ -78,6 +83,10 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     heartbeatConnected: 1000,
     heartbeatMessageRate: 20,
     heartbeatWindowSeconds: 20,
+    pushGroupSize: 10000,
+    pushSubscribed: 2000,
+    pushOtherSenders: 10,
+    pushOtherRate: 20,
     ceilingSeconds: 5,
     ceilingConnections: 16,
     footprintIdleSeconds: 10,
@@ -112,6 +121,10 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     heartbeatConnected: 300,
     heartbeatMessageRate: 20,
     heartbeatWindowSeconds: 6,
+    pushGroupSize: 10000,
+    pushSubscribed: 2000,
+    pushOtherSenders: 10,
+    pushOtherRate: 20,
     ceilingSeconds: 2,
     ceilingConnections: 16,
     footprintIdleSeconds: 10,
@@ -146,6 +159,10 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     heartbeatConnected: 4,
     heartbeatMessageRate: 10,
     heartbeatWindowSeconds: 1,
+    pushGroupSize: 30,
+    pushSubscribed: 8,
+    pushOtherSenders: 2,
+    pushOtherRate: 20,
     ceilingSeconds: 0.5,
     ceilingConnections: 4,
     footprintIdleSeconds: 1,

@@ -51,6 +51,11 @@ export type Target = {
   serverCpuSeconds?: () => number;
   /** The production server, for the sections that need HTTP (absent in-process). */
   http?: HttpServer;
+  /**
+   * Web Push: the loopback port the app may push to (its WEB_PUSH_ALLOW_HOSTS), and, in-process,
+   * the planner the production server runs by itself.
+   */
+  push: { sinkPort: number; startPlanner?: () => { stop: () => Promise<void> } };
   /** Procedures the app router has, e.g. "message.send". */
   has(path: string): boolean;
   close(): Promise<void>;

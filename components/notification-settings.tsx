@@ -61,11 +61,15 @@ export function NotificationSettingsDialog({ open, onClose }: { open: boolean; o
 
   async function save(change: Partial<NotificationSettings>) {
     setError(null);
+    const before = qc.getQueryData<NotificationSettings>(chatKeys.notificationSettings());
+    // Shown at once; put back if the server refuses.
+    if (before) qc.setQueryData(chatKeys.notificationSettings(), { ...before, ...change });
     try {
       const saved = await api.updateNotificationSettings(change);
       qc.setQueryData(chatKeys.notificationSettings(), saved);
       void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
     } catch (e) {
+      if (before) qc.setQueryData(chatKeys.notificationSettings(), before);
       setError(describeError(e));
     }
   }

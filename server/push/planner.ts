@@ -73,7 +73,12 @@ export async function planPushes(
         returning id, payload`,
   );
   const result: PushPassResult = { messages: claimed.length, delivered: 0, gone: 0, failed: 0, limited: 0 };
+  const reachable = await conversationsWithSubscribers(
+    db,
+    claimed.map((r) => r.payload.conversationId),
+  );
   for (const row of claimed.sort((a, b) => Number(a.id) - Number(b.id))) {
+    if (!reachable.has(row.payload.conversationId)) continue;
     try {
       await pushMessage(db, deps, row.payload, result);
     } catch (error) {
@@ -81,6 +86,18 @@ export async function planPushes(
     }
   }
   return result;
+}
+
+/** One query per pass: most conversations have nobody with push on, and cost nothing more. */
+async function conversationsWithSubscribers(db: DbOrTx, conversationIds: string[]): Promise<Set<string>> {
+  const ids = [...new Set(conversationIds)].filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+  if (ids.length === 0) return new Set();
+  const rows = await queryRows<{ conversation_id: string }>(
+    db,
+    sql`select distinct m.conversation_id from members m join push_subscriptions s on s.user_id = m.user_id
+        where m.conversation_id = any(${`{${ids.join(",")}}`}::uuid[]) and m.left_at is null`,
+  );
+  return new Set(rows.map((r) => r.conversation_id));
 }
 
 type Recipient = {

@@ -44,8 +44,16 @@ export type TestPushService = {
   close(): Promise<void>;
 };
 
-export async function startTestPushService(): Promise<TestPushService> {
+/**
+ * `port` fixes where it listens (e2e: the app's WEB_PUSH_ALLOW_HOSTS names it);
+ * `serverPublicKey()` is the key pushes must be signed with, when the server is not
+ * the in-process one using `config()`'s keys.
+ */
+export async function startTestPushService(
+  options: { port?: number; serverPublicKey?: () => string | null } = {},
+): Promise<TestPushService> {
   const vapid = { ...webpush.generateVAPIDKeys(), subject: "mailto:tests@chorus.invalid" };
+  const expectedKey = () => options.serverPublicKey?.() ?? vapid.publicKey;
   const devices = new Map<string, FakeDevice>();
   const received: ReceivedPush[] = [];
   const rejected: string[] = [];
@@ -57,7 +65,7 @@ export async function startTestPushService(): Promise<TestPushService> {
     req.on("end", () => {
       const id = req.url?.split("/").pop() ?? "";
       const device = devices.get(id);
-      const problem = !device ? "unknown device" : checkVapid(req.headers.authorization, vapid.publicKey);
+      const problem = !device ? "unknown device" : checkVapid(req.headers.authorization, expectedKey());
       if (problem || !device) {
         rejected.push(problem ?? "unknown device");
         res.writeHead(problem === "unknown device" ? 404 : 401).end();
@@ -92,7 +100,7 @@ export async function startTestPushService(): Promise<TestPushService> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const host = `127.0.0.1:${port}`;
 
