@@ -171,7 +171,8 @@ test("bob turns notifications on from the settings panel: permission is asked on
   }
   test.info().annotations.push({
     type: "pushManager.subscribe",
-    description: outcome === "refused" ? await panel.getByTestId("notification-settings-error").innerText() : outcome,
+    description:
+      outcome === "refused" ? ((await panel.getByTestId("notification-settings-error").textContent()) ?? "") : outcome,
   });
 
   // Defaults and the preview choice save at once and survive a reload.
