@@ -18,7 +18,9 @@ export const subscribeInput = z.object({
   endpoint: z
     .string("endpoint must be a string")
     .min(1, "endpoint cannot be empty")
-    .max(MAX_PUSH_ENDPOINT_CHARS, `endpoint must be at most ${MAX_PUSH_ENDPOINT_CHARS} characters`),
+    .max(MAX_PUSH_ENDPOINT_CHARS, `endpoint must be at most ${MAX_PUSH_ENDPOINT_CHARS} characters`)
+    // A URL as browsers hand it over: printable ASCII only (no controls, spaces, NUL or lone surrogates).
+    .regex(/^[\x21-\x7e]+$/, "endpoint must be a URL of printable characters"),
   keys: z.object({ p256dh: base64url("keys.p256dh"), auth: base64url("keys.auth") }, "keys must be an object"),
 });
 
