@@ -7,6 +7,9 @@ const composeEnv = {
   ...process.env,
   AUTH_SECRET: "compose-test-auth-secret-0123456789abcdef",
   PUSHER_SECRET: "compose-test-pusher-secret",
+  VAPID_PUBLIC_KEY: "BNbxGYNMhEIi9zrneh7mqV4oUanjLUK3m-mYZBc62frMKrEoMk88r3Lk596T0ck9xxj5sgC-MMQ5m7iSeB-HtVo",
+  VAPID_PRIVATE_KEY: "C7IoFEFW0Z7yJpP0I8HfGq3xkx6pCXt7e6v0OE1pEXw",
+  VAPID_SUBJECT: "mailto:compose-test@chorus.invalid",
 };
 
 function composeCli(): string[] | null {
@@ -108,6 +111,11 @@ describe("docker-compose.yml", () => {
     expect(app2.environment?.PUSHER_HOST).toBe("soketi-2");
     expect(app2.environment?.SNOWFLAKE_WORKER_ID).not.toBe(app.environment?.SNOWFLAKE_WORKER_ID);
     expect(app2.environment?.DATABASE_URL).toBe(app.environment?.DATABASE_URL);
+    // Browsers subscribed to one VAPID key: every instance signs pushes with it.
+    for (const name of ["VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "VAPID_SUBJECT"]) {
+      expect(app.environment?.[name]).toMatch(/^\$\{VAPID_/);
+      expect(app2.environment?.[name]).toBe(app.environment?.[name]);
+    }
     expect(soketi2.image).toBe(soketi.image);
     // Both nodes use the same adapter setting, so they cluster together or not at all.
     expect(soketi2.environment?.SOKETI_ADAPTER_DRIVER).toBe(soketi.environment?.SOKETI_ADAPTER_DRIVER);

@@ -8,6 +8,9 @@ import { createConnection } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { freePort } from "@/server/testing/realtime";
+import webpush from "web-push";
+
+const clusterVapid = webpush.generateVAPIDKeys();
 
 const root = path.resolve(import.meta.dirname, "..");
 const PG_BIN = process.env.PG_BIN ?? "/usr/lib/postgresql/15/bin";
@@ -244,6 +247,10 @@ export async function appInstance(
       PUSHER_APP_ID: options.appId,
       PUSHER_KEY: options.key,
       PUSHER_SECRET: options.pusherSecret,
+      // One VAPID pair for every instance, as a deployment shares it.
+      VAPID_PUBLIC_KEY: clusterVapid.publicKey,
+      VAPID_PRIVATE_KEY: clusterVapid.privateKey,
+      VAPID_SUBJECT: "mailto:cluster@chorus.invalid",
       PUSHER_HOST: "127.0.0.1",
       PUSHER_PORT: String(options.soketiPort),
       REDIS_URL: options.redisUrl,
