@@ -164,6 +164,18 @@ describe("changes to old messages in the client cache", () => {
     expect(replaceMessages(items, [])).toBe(items);
   });
 
+  it("keeps the quotes of loaded replies in step when their original is edited or deleted", () => {
+    const original = msg(1, bob, "m1");
+    const reply: WireMessage = {
+      ...msg(2, alice.id, "agreed"),
+      replyTo: { seq: 1, senderName: "Bob", preview: "m1", deleted: false },
+    };
+    const edited = applyUpdate([original, reply], update(1, { body: "m1, reworded", editedAt: "x" }), alice.id);
+    expect(edited[1]?.replyTo).toEqual({ seq: 1, senderName: "Bob", preview: "m1, reworded", deleted: false });
+    const caughtUp = replaceMessages(edited, [{ ...original, body: "", deletedAt: "y" }]);
+    expect(caughtUp[1]?.replyTo).toEqual({ seq: 1, senderName: null, preview: null, deleted: true });
+  });
+
   it("shows alice's reaction at once and takes it back at once", () => {
     const on = toggleReactionLocally([msg(1)], 1, "👍", true);
     expect(on[0]?.reactions).toEqual([{ emoji: "👍", count: 1, me: true }]);

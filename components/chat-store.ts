@@ -90,7 +90,30 @@ export function replaceMessages(existing: WireMessage[], changed: WireMessage[])
     touched = true;
     return newer;
   });
-  return touched ? next : existing;
+  return refreshQuotes(touched ? next : existing, changed);
+}
+
+/**
+ * Replies quote their original: when it is edited or deleted, the quotes of
+ * loaded replies follow (the replies themselves did not change on the server).
+ */
+export function refreshQuotes(
+  items: WireMessage[],
+  originals: Pick<WireMessage, "seq" | "body" | "deletedAt">[],
+): WireMessage[] {
+  const bySeq = new Map(originals.map((o) => [o.seq, o]));
+  let touched = false;
+  const next = items.map((m) => {
+    const original = m.replyTo ? bySeq.get(m.replyTo.seq) : undefined;
+    if (!m.replyTo || !original || m.replyTo.preview === null) return m;
+    const replyTo = original.deletedAt
+      ? { seq: original.seq, senderName: null, preview: null, deleted: true }
+      : { ...m.replyTo, preview: previewOf(original) };
+    if (replyTo.preview === m.replyTo.preview && replyTo.deleted === m.replyTo.deleted) return m;
+    touched = true;
+    return { ...m, replyTo };
+  });
+  return touched ? next : items;
 }
 
 /**
@@ -101,7 +124,8 @@ export function replaceMessages(existing: WireMessage[], changed: WireMessage[])
 export function applyUpdate(existing: WireMessage[], u: MessageUpdate, meId: string): WireMessage[] {
   const index = existing.findIndex((m) => m.seq === u.seq);
   const m = existing[index];
-  if (!m) return existing;
+  // The original may be scrolled out of what is loaded while replies quoting it are not.
+  if (!m) return refreshQuotes(existing, [{ seq: u.seq, body: u.body, deletedAt: u.deletedAt }]);
   const mine = new Set((m.reactions ?? []).filter((r) => r.me).map((r) => r.emoji));
   if (u.reaction?.userId === meId) {
     if (u.reaction.on) mine.add(u.reaction.emoji);
@@ -116,7 +140,7 @@ export function applyUpdate(existing: WireMessage[], u: MessageUpdate, meId: str
   };
   const copy = [...existing];
   copy[index] = next;
-  return copy;
+  return refreshQuotes(copy, [next]);
 }
 
 /** A reaction toggled here, shown before the server answers (its answer or event then settles the count). */

@@ -219,6 +219,13 @@ export function PendingBubble({
       data-client-msg-id={p.clientMsgId}
     >
       <div className="bubble">
+        {p.replyTo && (
+          <div className="msg-reply-quote" data-testid="reply-quote">
+            <span className="sr-only">Replying to </span>
+            <span className="msg-reply-name">{p.replyTo.senderName ?? "Someone"}</span>
+            <span className="msg-reply-text">{p.replyTo.preview}</span>
+          </div>
+        )}
         <div className="msg-body" data-testid="message-body">
           <MessageText body={p.body} />
         </div>
