@@ -14,7 +14,7 @@ const dataDir = mkdtempSync(path.join(tmpdir(), "chorus-soketi-child-"));
 const app = { id: "chorus-child-test", key: "chorus-child-key", secret: "chorus-child-secret-0123456789" };
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-const childEnv = (port: number) => ({
+const childEnv = (port: number): NodeJS.ProcessEnv => ({
   PATH: process.env.PATH,
   HOME: process.env.HOME,
   NODE_ENV: "production",
