@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import Pusher from "pusher";
 import { logger } from "../logger";
 import { type RealtimeServerConfig, realtimeServerConfig } from "./config";
@@ -23,9 +25,15 @@ export interface Publisher {
 // Pusher's HTTP API takes at most 100 channels per trigger and 10 events per batch.
 const MAX_CHANNELS_PER_TRIGGER = 100;
 const MAX_EVENTS_PER_BATCH = 10;
+const MAX_SOKETI_CONNECTIONS = 16;
 
 export function createPublisher(config: RealtimeServerConfig = realtimeServerConfig()): Publisher {
+  // Triggers reuse a few kept-alive connections to Soketi rather than one connection each.
+  const agent = config.useTLS
+    ? new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOKETI_CONNECTIONS })
+    : new HttpAgent({ keepAlive: true, maxSockets: MAX_SOKETI_CONNECTIONS });
   const pusher = new Pusher({
+    agent,
     appId: config.appId,
     key: config.key,
     secret: config.secret,
