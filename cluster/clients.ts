@@ -93,6 +93,8 @@ export class MemberClient {
   /** Every message.new event as it arrived (duplicates included). */
   readonly raw: number[] = [];
   readonly shown = new Map<number, string>();
+  /** upToSeq of every receipts.changed hint received. */
+  readonly receiptHints: number[] = [];
   private filling: Promise<void> | null = null;
 
   constructor(
@@ -125,6 +127,7 @@ export class MemberClient {
       // A seq beyond the next expected one means something was missed: fill it from history.
       if (m.seq > this.contiguous() + 1) void this.fillGaps();
     });
+    channel.bind("receipts.changed", (hint: { upToSeq: number }) => this.receiptHints.push(hint.upToSeq));
     // Every (re)subscription catches up from history, as the browser does after a reconnect.
     channel.bind("pusher:subscription_succeeded", () => void this.fillGaps());
   }

@@ -28,6 +28,7 @@ const secrets: ClusterSecrets = {
   key: "chorus-cluster-key",
 };
 const SIGNUPS_ALLOWED = 8;
+const RECEIPTS_CACHE_SECONDS = 2;
 const MEMBERS = ["alice", "bob", "carol", "dave", "erin", "frank"];
 
 let pg: PrivatePostgres;
@@ -49,7 +50,13 @@ async function startApp(i: number, extraEnv: Record<string, string> = {}) {
     soketiPort: soketi[i].port,
     workerId: i + 1,
     dataDir: tempDir("chorus-app-"),
-    extraEnv: { SIGNUP_RATE_LIMIT: String(SIGNUPS_ALLOWED), ...extraEnv },
+    extraEnv: {
+      SIGNUP_RATE_LIMIT: String(SIGNUPS_ALLOWED),
+      // Counts-only receipts (cached per instance) from 3 members on, so the suite's groups of 6 use the cache.
+      RECEIPTS_DETAIL_MAX_MEMBERS: "2",
+      RECEIPTS_CACHE_SECONDS: String(RECEIPTS_CACHE_SECONDS),
+      ...extraEnv,
+    },
   });
   await app.start();
   apps[i] = app;
@@ -266,6 +273,44 @@ describe("a scaled-out Chorus", () => {
     for (const c of clients) c.disconnect();
   });
 
+  test("reads through one instance reach the other's cached counts within RECEIPTS_CACHE_SECONDS, and the hint reaches members on both nodes", async () => {
+    const { conversationId, clients, offset } = await scenario("receipts");
+    const seq = offset + 1;
+    await apiFor(people[0], apps[0]).must("mutation", "message.send", {
+      conversationId,
+      clientMsgId: "r-1",
+      body: "read me",
+    });
+    const readCount = async (app: AppInstance) => {
+      const r = await apiFor(people[0], app).must<{ detailed: boolean; items: { seq: number; read: number }[] }>(
+        "query",
+        "message.receipts",
+        { conversationId, fromSeq: seq, toSeq: seq },
+      );
+      expect(r.detailed).toBe(false);
+      return r.items.find((i) => i.seq === seq)?.read ?? 0;
+    };
+    // Both instances cache "nobody read it yet".
+    expect(await readCount(apps[0])).toBe(0);
+    expect(await readCount(apps[1])).toBe(0);
+    const readAt = Date.now();
+    for (const reader of people.slice(1, 4)) {
+      await apiFor(reader, apps[1]).must("mutation", "message.markRead", { conversationId, seq });
+    }
+    await until("a receipts hint on every member's client, on both nodes", () =>
+      clients.every((c) => c.receiptHints.some((upTo) => upTo >= seq)),
+    );
+    const staleFor: number[] = [];
+    for (const app of apps) {
+      await until(`instance ${app.name} counting the 3 reads`, async () => (await readCount(app)) === 3, 10_000, 100);
+      staleFor.push(Date.now() - readAt);
+    }
+    // A cached count is never older than the cache interval (plus the reads and a poll).
+    for (const ms of staleFor) expect(ms).toBeLessThan(RECEIPTS_CACHE_SECONDS * 1000 + 1_500);
+    report.push({ check: "receipts across instances", staleForMs: staleFor, cacheSeconds: RECEIPTS_CACHE_SECONDS });
+    for (const c of clients) c.disconnect();
+  });
+
   test("a Soketi node killed during a burst of 2,000 sends: everyone ends with every message once, in order, and the outbox empties", async () => {
     const { conversationId, clients, offset } = await scenario("soketi-kill");
     let killedAt = 0;
@@ -290,6 +335,8 @@ describe("a scaled-out Chorus", () => {
     // Rows whose after-commit publish hit the dead node: the lease runs out, a background publisher sends them.
     const drainStarted = Date.now();
     await until("the outbox holding nothing unpublished", async () => (await unpublished()) === 0, 40_000, 250);
+    // Both instances' background publishers took the orphaned rows (SKIP LOCKED): none went out twice.
+    expect(shown.audits.reduce((n, a) => n + a.rawDuplicates, 0)).toBe(0);
     report.push({
       fault: "soketi node SIGKILL, restarted after 2 s",
       sent: stats.sent,
