@@ -2,17 +2,19 @@
 import { signOut } from "next-auth/react";
 import { type KeyboardEvent, type MouseEvent, useMemo, useRef, useState } from "react";
 import { Avatar, type PresenceStatus } from "./avatar";
+import type { ChatApi } from "./chat-api";
 import { useChat, useConversations } from "./chat-context";
 import { type ConversationItem, sortConversations } from "./chat-store";
 import { listTime } from "./format";
 import { BellIcon, BellOffIcon, LogOutIcon } from "./icons";
 import { MentionsButton } from "./mentions-view";
 import { NotificationSettingsDialog } from "./notification-settings";
+import { turnPushOff } from "./push-client";
 import { NewChatDialog } from "./new-chat-dialog";
 import { type ManualStatus, useMyStatus, usePresence } from "./use-presence";
 
 export function ConversationList() {
-  const { me, activeId, navigate } = useChat();
+  const { me, api, activeId, navigate } = useChat();
   const list = useConversations();
   const [filter, setFilter] = useState("");
   const [newChatOpen, setNewChatOpen] = useState(false);
@@ -78,7 +80,7 @@ export function ConversationList() {
         <button
           type="button"
           className="icon-btn"
-          onClick={() => signOut({ callbackUrl: "/sign-in" })}
+          onClick={() => void signOutHere(api)}
           aria-label="Sign out"
           title="Sign out"
           data-testid="sign-out"
@@ -128,6 +130,16 @@ export function ConversationList() {
       <NewChatDialog open={newChatOpen} onClose={() => setNewChatOpen(false)} onOpened={(id) => navigate(id)} />
     </aside>
   );
+}
+
+/** Signing out stops this device's pushes first: a shared computer must not keep showing the last user's messages. */
+async function signOutHere(api: ChatApi) {
+  try {
+    await turnPushOff(api.push);
+  } catch (error) {
+    console.warn("push not turned off before signing out", error);
+  }
+  await signOut({ callbackUrl: "/sign-in" });
 }
 
 /** The user's own status: automatic (online/away from activity), or busy/away/online by choice. */

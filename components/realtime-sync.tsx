@@ -104,6 +104,8 @@ export function RealtimeSync() {
     onNotificationsChanged(e: RealtimeEvents["notifications.changed"]) {
       const { conversationId, ...notifications } = e;
       updateConversation(qc, conversationId, (c) => ({ ...c, muted: e.muted, notifications }));
+      // A list fetch already in flight may answer with the old level: fetch again after it.
+      void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
     },
     onNotificationSettingsChanged() {
       // Defaults moved the level of every conversation that follows them.
