@@ -95,6 +95,7 @@ describe("docker-compose.yml", () => {
       "app",
       "app-2",
       "lb",
+      "minio",
       "postgres",
       "redis",
       "soketi",

@@ -10,6 +10,7 @@ import { heartbeatsSection } from "./heartbeats";
 import { pushSection } from "./push";
 import { readsSection } from "./reads";
 import { reconnectSection } from "./reconnect";
+import { searchSection } from "./search";
 import { seedGroup, seedUsers } from "./seed";
 import { sendSection } from "./send";
 import type { Sizes } from "./sizes";
@@ -36,6 +37,7 @@ export const SECTION_NAMES = [
   "heartbeats",
   "push",
   "footprint",
+  "search",
 ] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
@@ -99,6 +101,7 @@ export async function runBench(
     for (const table of comparisons?.tables ?? []) print(renderTable(table));
     // HTTP only: a second server on the embedded default, measured last, on a quiet machine.
     const footprint = shown(await run("footprint", () => footprintSection(ctx)));
+    const search = shown(await run("search", () => searchSection(ctx)));
     const tables = [
       ...(floor?.tables ?? []),
       ...(send?.tables ?? []),
@@ -109,6 +112,7 @@ export async function runBench(
       ...(push?.tables ?? []),
       ...(comparisons?.tables ?? []),
       ...(footprint?.tables ?? []),
+      ...(search?.tables ?? []),
     ];
     return {
       mode: sizes.name,
@@ -132,6 +136,7 @@ export async function runBench(
         ...(push ? { push: push.data } : {}),
         ...(comparisons ? { baseline: comparisons.baseline, ceiling: comparisons.ceiling } : {}),
         ...(footprint ? { footprint: footprint.data } : {}),
+        ...(search ? { search: search.data } : {}),
       },
       tables,
     };

@@ -49,6 +49,10 @@ export type Sizes = {
   ceilingConnections: number;
   /** Section 9 (HTTP only): idle seconds before the embedded default's memory is read. */
   footprintIdleSeconds: number;
+  /** Section 10: messages seeded across conversations the searcher is in, and calls per query. */
+  searchMessages: number;
+  searchConversations: number;
+  searchRepeats: number;
   /** Upper bound for waiting on deliveries and subscriptions. */
   waitSeconds: number;
 };
@@ -90,6 +94,9 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     ceilingSeconds: 5,
     ceilingConnections: 16,
     footprintIdleSeconds: 10,
+    searchMessages: 1_000_000,
+    searchConversations: 1000,
+    searchRepeats: 50,
     waitSeconds: 60,
   },
   quick: {
@@ -128,6 +135,9 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     ceilingSeconds: 2,
     ceilingConnections: 16,
     footprintIdleSeconds: 10,
+    searchMessages: 100_000,
+    searchConversations: 1000,
+    searchRepeats: 20,
     waitSeconds: 30,
   },
   tiny: {
@@ -166,6 +176,9 @@ export const SIZES: Record<Sizes["name"], Sizes> = {
     ceilingSeconds: 0.5,
     ceilingConnections: 4,
     footprintIdleSeconds: 1,
+    searchMessages: 20_000,
+    searchConversations: 20,
+    searchRepeats: 5,
     waitSeconds: 20,
   },
 };

@@ -44,10 +44,13 @@ export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
   }
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
+  // message.search's substring index needs pg_trgm, which PGlite ships as a loadable extension.
+  const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
   const dir = options.pgliteDir ?? "./data/pglite";
   // Postgres's default 128 MB of shared buffers is most of an idle embedded
   // server's memory; a laptop-sized chat database is served as well by 16 MB.
   const pgliteOptions = {
+    extensions: { pg_trgm },
     startParams: [
       ...PGlite.defaultStartParams,
       ...["-c", "shared_buffers=16MB", "-c", "work_mem=2MB", "-c", "maintenance_work_mem=16MB"],

@@ -29,3 +29,14 @@ export const MAX_MENTIONS_PAGE = 50;
 export const MAX_PUSH_SUBSCRIPTIONS_PER_USER = 20;
 /** Characters of message text a push carries. */
 export const MAX_PUSH_PREVIEW_CHARS = 140;
+/** Files one message may carry. */
+export const MAX_ATTACHMENTS = 10;
+/** Longest stored file name (code points); longer names are cut, keeping the extension. */
+export const MAX_FILE_NAME_CHARS = 200;
+/** Raster images the browser may show inline; everything else is a download. */
+export const INLINE_IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"] as const;
+/** Longest message.search query (code points). */
+export const MAX_SEARCH_QUERY_CHARS = 200;
+/** Results per message.search page, and how deep paging goes. */
+export const MAX_SEARCH_PAGE = 50;
+export const MAX_SEARCH_OFFSET = 1000;

@@ -110,6 +110,21 @@ export const env = createEnv({
     PUSH_RATE_LIMIT: z.coerce.number().int().min(1).default(30),
     PUSH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
     PUSH_POLL_MS: z.coerce.number().int().min(50).default(1000),
+    // Largest upload, counted while it streams in (default 25 MB).
+    UPLOAD_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(25 * 1024 * 1024),
+    // S3-compatible storage for uploads when all four are set; else files live under DATA_DIR/files.
+    S3_BUCKET: z.string().min(1).optional(),
+    S3_ENDPOINT: z.string().url().optional(),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    S3_REGION: z.string().min(1).default("us-east-1"),
+    LINK_PREVIEWS: z.enum(["on", "off"]).default("on"),
+    // host:port pairs the preview fetcher may reach although they are private (tests only).
+    LINK_PREVIEW_ALLOW_HOSTS: z.string().default(""),
   },
   client: {},
   experimental__runtimeEnv: {},

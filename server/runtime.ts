@@ -1,7 +1,10 @@
 import type { Db } from "@/db/types";
 import { closeAppDb, getAppDbHandle } from "./db";
 import { env } from "./env";
+import { storageFromEnv } from "./files/from-env";
+import { startUploadSweeper } from "./files/sweep";
 import { logger } from "./logger";
+import { allowHostsFrom, startPreviewWorker } from "./previews/worker";
 import { getReceiptsNotifier } from "./messaging/receipts-notifier";
 import { startPresenceSweeper } from "./presence/sweeper";
 import { pushConfig } from "./push/config";
@@ -24,6 +27,11 @@ export async function startServerRuntime(publisher: Publisher): Promise<ServerRu
     startPresenceSweeper(db, publisher),
     // Reads the VAPID keys now: a deployment missing them fails the start, not the first push.
     startPushWorker(db, { config: pushConfig() }, { pollMs: env.PUSH_POLL_MS }),
+    // Uploads no message claimed within a day.
+    startUploadSweeper(db, storageFromEnv()),
+    ...(env.LINK_PREVIEWS === "off"
+      ? []
+      : [startPreviewWorker(db, { publisher, fetch: { allowHosts: allowHostsFrom(env.LINK_PREVIEW_ALLOW_HOSTS) } })]),
     // Pending receipts.changed hints and "published" marks go out before the process exits.
     { stop: () => getReceiptsNotifier().flush() },
     { stop: () => flushPublished(db) },

@@ -1,6 +1,7 @@
 import { pgSequence } from "drizzle-orm/pg-core";
 
 export * from "./conversations";
+export * from "./files";
 export * from "./members";
 export * from "./messages";
 export * from "./outbox";

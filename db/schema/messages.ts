@@ -4,6 +4,7 @@ import {
   boolean,
   check,
   foreignKey,
+  customType,
   index,
   jsonb,
   pgTable,
@@ -15,6 +16,17 @@ import {
 } from "drizzle-orm/pg-core";
 import { conversations } from "./conversations";
 import { users } from "./users";
+
+export type LinkState = "pending" | "ready" | "failed" | "removed";
+export type LinkPreviewData = {
+  url: string;
+  title: string | null;
+  description: string | null;
+  siteName: string | null;
+  imageUrl: string | null;
+};
+
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
 export const messageKinds = ["text", "system"] as const;
 export type MessageKind = (typeof messageKinds)[number];
@@ -47,6 +59,12 @@ export const messages = pgTable(
     changeSeq: bigint("change_seq", { mode: "number" }).notNull().default(0),
     // emoji -> count, kept beside the message so history never counts reaction rows.
     reactionCounts: jsonb("reaction_counts").$type<Record<string, number>>(),
+    // Link preview of the body's first http(s) link: 'pending' until the preview worker fetched it.
+    linkUrl: text("link_url"),
+    linkState: text("link_state").$type<LinkState>(),
+    linkPreview: jsonb("link_preview").$type<LinkPreviewData>(),
+    // message.search: words of the body ('simple': no stemming, so every language is treated alike).
+    searchTsv: tsvector("search_tsv").generatedAlwaysAs(sql`to_tsvector('simple', body)`),
   },
   (t) => [
     primaryKey({ name: "messages_pk", columns: [t.conversationId, t.seq] }),
@@ -59,6 +77,10 @@ export const messages = pgTable(
     index("messages_changes_idx").on(t.conversationId, t.changeSeq).where(sql`${t.changeSeq} > 0`),
     // Unread leaves tombstones out: counting those in a member's unread window reads only deleted rows.
     index("messages_deleted_idx").on(t.conversationId, t.seq).where(sql`${t.deletedAt} is not null`),
+    // The preview worker's queue: messages whose link is not fetched yet.
+    index("messages_link_pending_idx").on(t.id).where(sql`${t.linkState} = 'pending'`),
+    // message.search full-text; the pg_trgm index for substrings is hand-written in its migration.
+    index("messages_search_tsv_idx").using("gin", t.searchTsv),
   ],
 );
 
@@ -86,6 +108,13 @@ export const reactions = pgTable(
     index("message_reactions_user_idx").on(t.conversationId, t.userId, t.seq),
   ],
 );
+
+// Link previews by URL, shared by every message that links there; a null preview is a failed fetch.
+export const linkPreviews = pgTable("link_previews", {
+  url: text("url").primaryKey(),
+  preview: jsonb("preview").$type<LinkPreviewData>(),
+  fetchedAt: timestamp("fetched_at", { withTimezone: true }).notNull().defaultNow(),
+});
 
 // Explicit @username mentions: rows bounded by the mentions in a body, never by group size.
 export const mentions = pgTable(

@@ -210,6 +210,20 @@ export const authzMatrix: Record<string, MatrixRow> = {
     expect: { ...groupMembers, removed: "allowed" },
     variants: { "the DM": { input: (w) => ({ conversationId: w.dmId }), expect: dmMembers } },
   },
+  // Anyone signed in searches; results come only from their own conversations' visible windows.
+  "message.search": { input: () => ({ query: "Slides" }), expect: anyoneSignedIn },
+  // Only the sender (carol sent the group's last message) takes a preview off.
+  "message.removePreview": {
+    input: (w) => ({ conversationId: w.groupId, seq: w.groupSeq }),
+    expect: {
+      anonymous: "UNAUTHORIZED",
+      outsider: "FORBIDDEN",
+      member: "allowed",
+      admin: "FORBIDDEN",
+      owner: "FORBIDDEN",
+      removed: "FORBIDDEN",
+    },
+  },
   "message.markRead": { input: (w) => ({ conversationId: w.groupId, seq: 1 }), expect: groupMembers },
   "message.markDelivered": {
     input: (w) => ({ items: [{ conversationId: w.groupId, seq: 1 }] }),

@@ -391,6 +391,15 @@ async function optionalFields(db: Db, world: World, path: string): Promise<Recor
     }
     case "message.history":
       return { beforeSeq: world.groupSeq, limit: 50 };
+    case "message.search":
+      return {
+        conversationId: world.groupId,
+        fromUserId: world.carol.id,
+        after: "2000-01-01T00:00:00Z",
+        before: "2100-01-01T00:00:00Z",
+        cursor: "0",
+        limit: 20,
+      };
     case "user.search":
       return { limit: 20 };
     case "user.updateProfile":

@@ -96,8 +96,14 @@ export function unchanged(target: ChangeTarget): MessageUpdate {
  */
 export async function stampChange(
   tx: Tx,
-  target: ChangeTarget,
-  change: { set: SQL; preview?: { body: string } | null; reaction?: MessageUpdate["reaction"] },
+  // A change by the system (a link preview) names only the conversation (locked first) and message.
+  target: { conversation: { id: string }; message: { seq: number } },
+  change: {
+    set: SQL;
+    preview?: { body: string } | null;
+    reaction?: MessageUpdate["reaction"];
+    linkPreview?: MessageUpdate["linkPreview"];
+  },
 ): Promise<MessageUpdate> {
   const conversationId = target.conversation.id;
   const seq = target.message.seq;
@@ -135,6 +141,7 @@ export async function stampChange(
     deletedAt: row.deleted_at === null ? null : new Date(row.deleted_at).toISOString(),
     reactions: reactionList(counts),
     reaction: change.reaction ?? null,
+    ...(change.linkPreview !== undefined ? { linkPreview: change.linkPreview } : {}),
   };
   await enqueueEvent(tx, conversationChannel(conversationId), "message.updated", update);
   return update;

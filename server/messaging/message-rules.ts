@@ -14,8 +14,13 @@ export { MAX_BODY_CHARS };
  * text-direction overrides). Stored verbatim otherwise: rendering escapes it,
  * so HTML is just text.
  */
-export function normalizeBody(raw: string): string {
-  const checked = checkText(raw, { field: "Message", max: MAX_BODY_CHARS, multiline: true });
+export function normalizeBody(raw: string, options: { allowEmpty?: boolean } = {}): string {
+  const checked = checkText(raw, {
+    field: "Message",
+    max: MAX_BODY_CHARS,
+    multiline: true,
+    allowEmpty: options.allowEmpty,
+  });
   if (checked.ok) return checked.value;
   if (checked.problem === "too_long") {
     throw new AppError("PAYLOAD_TOO_LARGE", `Message is too long (at most ${MAX_BODY_CHARS} characters)`);

@@ -2,7 +2,8 @@ import { type SQL, sql } from "drizzle-orm";
 import { queryRows } from "@/db/client";
 import type { DbOrTx } from "@/db/types";
 import type { MessageKind } from "@/db/schema";
-import type { ReactionSummary, ReplyPreview, WireMessage } from "../realtime/events";
+import { attachmentsOf } from "../files/attachments";
+import type { ReactionSummary, ReplyPreview, WireAttachment, WireLinkPreview, WireMessage } from "../realtime/events";
 
 /** A message as a member sees it in history and message.changes: every optional field filled. */
 export type MessageView = WireMessage & {
@@ -10,6 +11,8 @@ export type MessageView = WireMessage & {
   deletedAt: string | null;
   reactions: ReactionSummary[];
   replyTo: ReplyPreview | null;
+  linkPreview: WireLinkPreview | null;
+  attachments: WireAttachment[];
 };
 
 /** The conversation list's preview of a body, in SQL (the one-statement send computes it too). */
@@ -32,6 +35,7 @@ type Row = {
   deleted_at: string | Date | null;
   reaction_counts: Record<string, number> | string | null;
   change_seq: number | string;
+  link_preview: WireLinkPreview | string | null;
   reply_seq: number | string | null;
   reply_sender_name: string | null;
   reply_preview: string | null;
@@ -63,7 +67,7 @@ export async function loadMessageViews(
     db,
     sql`select m.id::text as id, m.conversation_id, m.seq, m.sender_id, u.display_name as sender_name,
                u.avatar_url as sender_avatar_url, m.client_msg_id, m.kind, m.body, m.meta, m.created_at, m.edited_at,
-               m.deleted_at, m.reaction_counts, m.change_seq,
+               m.deleted_at, m.reaction_counts, m.change_seq, m.link_preview,
                r.seq as reply_seq, r.seq > ${input.joinedSeq}::bigint as reply_visible,
                r.deleted_at is not null as reply_deleted, ru.display_name as reply_sender_name,
                ${previewSql(sql`r.body`)} as reply_preview
@@ -86,6 +90,11 @@ export async function loadMessageViews(
     );
     for (const r of own) mine.add(`${Number(r.seq)} ${r.emoji}`);
   }
+  // Files of the page in one query; a tombstone shows none.
+  const files = await attachmentsOf(
+    db,
+    rows.filter((r) => r.kind === "text" && r.deleted_at === null).map((r) => BigInt(r.id)),
+  );
   return rows.map((r) => {
     const seq = Number(r.seq);
     const counts = typeof r.reaction_counts === "string" ? JSON.parse(r.reaction_counts) : r.reaction_counts;
@@ -105,6 +114,13 @@ export async function loadMessageViews(
       deletedAt: iso(r.deleted_at),
       reactions: reactionList(counts).map((x) => ({ ...x, me: mine.has(`${seq} ${x.emoji}`) })),
       replyTo: replyOf(r),
+      linkPreview:
+        r.deleted_at !== null
+          ? null
+          : typeof r.link_preview === "string"
+            ? JSON.parse(r.link_preview)
+            : (r.link_preview ?? null),
+      attachments: files.get(r.id) ?? [],
       changeSeq: Number(r.change_seq),
     };
   });

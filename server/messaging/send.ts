@@ -1,13 +1,17 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { queryRows } from "@/db/client";
-import { messages } from "@/db/schema";
+import { files, messages } from "@/db/schema";
+import { MAX_ATTACHMENTS } from "@/lib/limits";
 import type { Db, DbOrTx } from "@/db/types";
 import { AppError } from "../errors";
 import { announce, REQUEST_LEASE_SECONDS } from "../realtime/announce";
 import { conversationChannel } from "../realtime/channels";
 import { env } from "../env";
-import type { ReplyPreview, WireMessage } from "../realtime/events";
+import { attachmentsOf } from "../files/attachments";
+import { firstLink } from "../previews/parse";
+import { linkPending } from "../previews/worker";
+import type { ReplyPreview, WireAttachment, WireMessage } from "../realtime/events";
 import type { Publisher } from "../realtime/publisher";
 import { previewOf } from "./append";
 import { requireMembership } from "./membership";
@@ -37,6 +41,11 @@ export const sendMessageInput = z.object({
     .int("replyToSeq must be a whole number")
     .min(1, "replyToSeq must be 1 or more")
     .nullish(),
+  attachments: z
+    .array(z.uuid("each attachment must be a file id"), "attachments must be a list of file ids")
+    .max(MAX_ATTACHMENTS, `A message carries at most ${MAX_ATTACHMENTS} files`)
+    .refine((ids) => new Set(ids).size === ids.length, "An attachment is listed twice")
+    .optional(),
 });
 
 export type SendMessageInput = z.infer<typeof sendMessageInput>;
@@ -47,6 +56,7 @@ export type SentMessage = {
   createdAt: string;
   /** As stored: trimmed, and masked when blocked words are masked. */
   body: string;
+  attachments: WireAttachment[];
 };
 
 export type SendDeps = {
@@ -55,6 +65,8 @@ export type SendDeps = {
   blockedWords?: BlockedWords;
   /** MENTION_ALL_MAX_MEMBERS unless a test says otherwise. */
   mentionAllMaxMembers?: number;
+  /** Queue the first link for a preview; LINK_PREVIEWS when unset. */
+  linkPreviews?: boolean;
 };
 
 /**
@@ -72,9 +84,12 @@ export async function sendMessage(
   input: SendMessageInput,
   deps: SendDeps,
 ): Promise<SentMessage> {
-  const normalized = normalizeBody(input.body);
+  const attachmentIds = input.attachments ?? [];
+  // A message of files alone needs no text.
+  const normalized = normalizeBody(input.body, { allowEmpty: attachmentIds.length > 0 });
   const body = applyBlockedWords(normalized, deps.blockedWords ?? blockedWordsFromEnv());
   const mentioned = parseMentions(body);
+  const linkUrl = (deps.linkPreviews ?? env.LINK_PREVIEWS === "on") ? firstLink(body) : null;
   const replyToSeq = input.replyToSeq ?? null;
   const mentionAllMax = deps.mentionAllMaxMembers ?? env.MENTION_ALL_MAX_MEMBERS;
   await (deps.rateLimiter ?? getSendRateLimiter()).consume(senderId);
@@ -84,7 +99,7 @@ export async function sendMessage(
   const id = nextMessageId();
   const channel = conversationChannel(input.conversationId);
   // seq and the sender's name are known only inside the statement; the payload gets them there.
-  const payload: Omit<WireMessage, "seq" | "senderName" | "senderAvatarUrl" | "replyTo"> = {
+  const payload: Omit<WireMessage, "seq" | "senderName" | "senderAvatarUrl" | "replyTo" | "attachments"> = {
     id: id.toString(),
     conversationId: input.conversationId,
     senderId,
@@ -96,6 +111,7 @@ export async function sendMessage(
     editedAt: null,
     deletedAt: null,
     reactions: [],
+    linkPreview: null,
   };
   let row: {
     seq: number | string;
@@ -103,11 +119,26 @@ export async function sendMessage(
     sender_name: string;
     sender_avatar_url: string | null;
     reply_to: ReplyPreview | string | null;
+    attachments: WireAttachment[] | string;
   };
+  const fileIds = `{${attachmentIds.join(",")}}`;
   try {
     [row] = await queryRows<typeof row>(
       db,
-      sql`with reply as (
+      // Attachments are claimed first and gate the rest: if any listed file is not the sender's own
+      // unattached upload, nothing is written. files_message_fk (checked at the end of the statement)
+      // fails the whole send if files were claimed for a message that was not written.
+      sql`with attached as (
+            update files f set message_id = ${id.toString()}::bigint, conversation_id = ${input.conversationId}::uuid
+            where f.id = any(${fileIds}::uuid[]) and f.uploader_id = ${senderId}::uuid and f.message_id is null
+            returning f.id, f.name, f.mime, f.size, f.width, f.height, f.thumbnail_key is not null as thumbnail, f.created_at
+          ), files_json as (
+            select coalesce(jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'mime', a.mime, 'size', a.size,
+                     'width', a.width, 'height', a.height, 'thumbnail', a.thumbnail)
+                     order by a.created_at, a.id), '[]'::jsonb) as list,
+                   count(*) as n
+            from attached a
+          ), reply as (
             -- The original of a reply: in this conversation and after the sender joined (their visible history).
             select r.seq, r.deleted_at is not null as deleted, ru.display_name as sender_name,
                    ${previewSql(sql`r.body`)} as preview
@@ -122,7 +153,7 @@ export async function sendMessage(
                      'preview', case when deleted then null else preview end) from reply), 'null'::jsonb) as j
           ), conv as (
             update conversations c
-            set last_seq = c.last_seq + 1, last_message_at = ${at}::timestamptz, last_message_preview = ${previewOf(body)},
+            set last_seq = c.last_seq + 1, last_message_at = ${at}::timestamptz, last_message_preview = ${previewOf(body || attachmentPreview(attachmentIds.length))},
                 last_message_sender_id = ${senderId}::uuid
             where c.id = ${input.conversationId}::uuid
               and exists (select 1 from members m where m.conversation_id = c.id and m.user_id = ${senderId}::uuid
@@ -130,6 +161,7 @@ export async function sendMessage(
                           and (not ${mentioned.all} or c.kind = 'dm' or c.member_count <= ${mentionAllMax}
                                or m.role <> 'member'))
               and (${replyToSeq}::bigint is null or exists (select 1 from reply))
+              and (select n from files_json) = ${attachmentIds.length}
               and not exists (select 1 from messages x where x.sender_id = ${senderId}::uuid
                               and x.client_msg_id = ${input.clientMsgId})
             returning c.last_seq as seq
@@ -137,9 +169,9 @@ export async function sendMessage(
             select display_name, avatar_url from users where id = ${senderId}::uuid
           ), msg as (
             insert into messages (conversation_id, seq, id, sender_id, client_msg_id, kind, body, mentions_all, created_at,
-                                  reply_to_seq)
+                                  reply_to_seq, link_url, link_state)
             select ${input.conversationId}::uuid, conv.seq, ${id.toString()}::bigint, ${senderId}::uuid, ${input.clientMsgId}, 'text',
-                   ${body}, ${mentioned.all}, ${at}::timestamptz, ${replyToSeq}::bigint
+                   ${body}, ${mentioned.all}, ${at}::timestamptz, ${replyToSeq}::bigint, ${linkUrl}, ${linkUrl ? "pending" : null}
             from conv
             returning seq
           ), own as (
@@ -160,16 +192,26 @@ export async function sendMessage(
             insert into outbox (channels, event, payload, next_attempt_at)
             select array[${channel}], 'message.new',
                    ${JSON.stringify(payload)}::jsonb || jsonb_build_object('seq', conv.seq,
-                     'senderName', sender.display_name, 'senderAvatarUrl', sender.avatar_url, 'replyTo', reply_json.j),
+                     'senderName', sender.display_name, 'senderAvatarUrl', sender.avatar_url, 'replyTo', reply_json.j,
+                     'attachments', files_json.list),
                    now() + make_interval(secs => ${REQUEST_LEASE_SECONDS})
-            from conv, sender, reply_json
+            from conv, sender, reply_json, files_json
             returning id
           )
           select conv.seq, event.id as outbox_id, sender.display_name as sender_name, sender.avatar_url as sender_avatar_url,
-                 reply_json.j as reply_to
-          from conv, event, sender, msg, reply_json`,
+                 reply_json.j as reply_to, files_json.list as attachments
+          from conv, event, sender, msg, reply_json, files_json`,
     );
   } catch (error) {
+    // Files were claimed but the message was not written (not a member, a resend, a refused reply): say why.
+    if (isForeignKeyViolation(error, "files_message_fk")) {
+      return explainUnwrittenSend(db, senderId, input, {
+        attachmentIds,
+        mentionedAll: mentioned.all,
+        mentionAllMax,
+        replyToSeq,
+      });
+    }
     // A concurrent resend won the unique (sender, clientMsgId): our statement failed whole, seq untouched.
     if (!isUniqueViolation(error, "messages_sender_client_msg_uq")) throw error;
     const winner = await findByClientMsgId(db, senderId, input.clientMsgId);
@@ -178,31 +220,70 @@ export async function sendMessage(
   }
 
   if (!row) {
-    // Nothing written: a resend (scoped to the sender, so it reveals nothing), or not allowed to send here.
-    const original = await findByClientMsgId(db, senderId, input.clientMsgId);
-    if (original) return sameConversationOrConflict(original, input.conversationId);
-    const { conversation, member } = await requireMembership(db, input.conversationId, senderId);
-    if (mentioned.all && !mayMentionAll(conversation, member.role, mentionAllMax)) {
-      throw new AppError("FORBIDDEN", mentionAllRefusal(mentionAllMax));
-    }
-    if (replyToSeq !== null) {
-      throw new AppError("BAD_REQUEST", `replyToSeq ${replyToSeq} is not a message you can see in this conversation`);
-    }
-    throw new Error(`send to ${input.conversationId} wrote nothing for a current member`);
+    return explainUnwrittenSend(db, senderId, input, {
+      attachmentIds,
+      mentionedAll: mentioned.all,
+      mentionAllMax,
+      replyToSeq,
+    });
   }
 
   const seq = Number(row.seq);
+  const attachments = (typeof row.attachments === "string" ? JSON.parse(row.attachments) : row.attachments).map(
+    (a: WireAttachment) => ({ ...a, size: Number(a.size) }),
+  ) as WireAttachment[];
   const message: WireMessage = {
     ...payload,
     seq,
     senderName: row.sender_name,
     senderAvatarUrl: row.sender_avatar_url,
     replyTo: typeof row.reply_to === "string" ? JSON.parse(row.reply_to) : row.reply_to,
+    attachments,
   };
   await announce(db, deps.publisher, [
     { id: Number(row.outbox_id), channels: [channel], event: "message.new", payload: message },
   ]);
-  return { id: message.id, seq, createdAt: message.createdAt, body };
+  // The preview is fetched after commit by the preview worker and arrives as message.updated.
+  if (linkUrl) linkPending();
+  return { id: message.id, seq, createdAt: message.createdAt, body, attachments };
+}
+
+/** The conversation list's line for a message of files alone. */
+const attachmentPreview = (count: number) => (count === 1 ? "📎 A file" : `📎 ${count} files`);
+
+/**
+ * The statement wrote nothing: a resend (scoped to the sender, so it reveals
+ * nothing), not allowed to send here, or something in it the sender may not use.
+ */
+async function explainUnwrittenSend(
+  db: Db,
+  senderId: string,
+  input: SendMessageInput,
+  why: { attachmentIds: string[]; mentionedAll: boolean; mentionAllMax: number; replyToSeq: number | null },
+): Promise<SentMessage> {
+  const original = await findByClientMsgId(db, senderId, input.clientMsgId);
+  if (original) return sameConversationOrConflict(original, input.conversationId);
+  const { conversation, member } = await requireMembership(db, input.conversationId, senderId);
+  if (why.mentionedAll && !mayMentionAll(conversation, member.role, why.mentionAllMax)) {
+    throw new AppError("FORBIDDEN", mentionAllRefusal(why.mentionAllMax));
+  }
+  if (why.attachmentIds.length > 0) {
+    const own = await db
+      .select({ id: files.id, messageId: files.messageId })
+      .from(files)
+      .where(and(inArray(files.id, why.attachmentIds), eq(files.uploaderId, senderId)));
+    // Other people's files and unknown ids read alike: nobody learns which ids exist.
+    if (own.length < why.attachmentIds.length) {
+      throw new AppError("NOT_FOUND", "An attachment was not found; upload it again");
+    }
+    if (own.some((f) => f.messageId !== null)) {
+      throw new AppError("CONFLICT", "An attachment was already sent with another message");
+    }
+  }
+  if (why.replyToSeq !== null) {
+    throw new AppError("BAD_REQUEST", `replyToSeq ${why.replyToSeq} is not a message you can see in this conversation`);
+  }
+  throw new Error(`send to ${input.conversationId} wrote nothing for a current member`);
 }
 
 type Original = SentMessage & { conversationId: string };
@@ -219,6 +300,7 @@ async function findByClientMsgId(db: DbOrTx, senderId: string, clientMsgId: stri
     seq: row.seq,
     createdAt: row.createdAt.toISOString(),
     body: row.body,
+    attachments: (await attachmentsOf(db, [row.id])).get(row.id.toString()) ?? [],
     conversationId: row.conversationId,
   };
 }
@@ -229,6 +311,18 @@ function sameConversationOrConflict(original: Original, conversationId: string):
   }
   const { conversationId: _, ...sent } = original;
   return sent;
+}
+
+/** Postgres foreign key violation (23503) on both drivers, on one constraint. */
+export function isForeignKeyViolation(error: unknown, constraint: string): boolean {
+  for (let e: unknown = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
+    const candidate = e as { code?: unknown; constraint?: unknown; constraint_name?: unknown; message?: unknown };
+    if (candidate.code === "23503") {
+      const name = candidate.constraint_name ?? candidate.constraint;
+      return name === constraint || (typeof candidate.message === "string" && candidate.message.includes(constraint));
+    }
+  }
+  return false;
 }
 
 /** Postgres unique violation (23505) on both drivers, optionally on one constraint. */

@@ -8,12 +8,15 @@ import { appRouter } from "../api/root";
 import type { Context } from "../api/trpc";
 import type { SessionUser } from "../auth/options";
 import { sessionUserFromCookies } from "../auth/session";
+import { env } from "../env";
+import { storageFromEnv, uploadSpoolDir } from "../files/from-env";
 import { logger } from "../logger";
 import { handlePusherWebhook, type WebhookCredentials } from "../presence/webhook";
 import { authorizeChannels, parseChannelAuthRequest } from "../realtime/authorize";
 import type { Publisher } from "../realtime/publisher";
 import { authenticateSocket, parseUserAuthRequest } from "../realtime/user-auth";
 import { BodyTooLargeError, readBody } from "./body";
+import { downloadFile, type FileDeps, fileTarget, uploadFile } from "./files";
 import { clientIp, crossSiteRefusal, isJson } from "./guards";
 import { isSingleCall, resolveSingleCall } from "./trpc-single";
 
@@ -26,6 +29,8 @@ export type ApiDeps = {
   webhook: WebhookCredentials;
   /** Extra headers on every API answer (security headers). */
   headers?: (req: IncomingMessage) => Record<string, string>;
+  /** Upload storage and limits; from the environment when unset. */
+  files?: Pick<FileDeps, "storage" | "uploadMaxBytes" | "spoolDir">;
 };
 
 export type ChorusServerOptions = ApiDeps & {
@@ -217,6 +222,29 @@ async function webhook(req: IncomingMessage, res: ServerResponse, deps: ApiDeps)
   send(res, answer.status, answer.body, deps);
 }
 
+/** /api/files (POST, upload) and /api/files/{id}[/thumbnail] (GET, download): signed in, own origin for the upload. */
+async function filesDoor(req: IncomingMessage, res: ServerResponse, pathname: string, deps: ApiDeps) {
+  const upload = pathname === "/api/files";
+  const target = upload ? null : fileTarget(pathname);
+  if (!upload && !target) return refuse(res, 404, "NOT_FOUND", "File not found", deps);
+  const allowed = upload ? ["POST"] : ["GET", "HEAD"];
+  if (!allowed.includes(req.method ?? "")) return refuse(res, 405, "METHOD_NOT_SUPPORTED", `Use ${allowed[0]}`, deps);
+  if (upload) {
+    const refusal = crossSiteRefusal(req.headers);
+    if (refusal) return refuse(res, 403, "FORBIDDEN", refusal, deps);
+  }
+  const user = await sessionUserFromCookies(req.headers.cookie, deps.authSecret);
+  if (!user) return refuse(res, 401, "UNAUTHORIZED", "Sign in first", deps);
+  const fileDeps: FileDeps = {
+    db: deps.db,
+    headers: deps.headers,
+    ...(deps.files ?? { storage: storageFromEnv(), uploadMaxBytes: env.UPLOAD_MAX_BYTES, spoolDir: uploadSpoolDir() }),
+  };
+  const answer = (status: number, body: unknown) => send(res, status, body, deps);
+  if (upload) return uploadFile(req, res, user, fileDeps, answer);
+  if (target) return downloadFile(req, res, user, target, fileDeps, answer);
+}
+
 const TRPC_PREFIX = "/api/trpc/";
 
 /**
@@ -243,6 +271,8 @@ export function apiHandler(deps: ApiDeps) {
       else if (pathname === "/api/pusher/user-auth") await userAuth(req, res, deps);
       else if (pathname === "/api/pusher/webhook") await webhook(req, res, deps);
       else if (pathname === "/api/health") await health(res, deps);
+      else if (pathname === "/api/files" || pathname.startsWith("/api/files/"))
+        await filesDoor(req, res, pathname, deps);
       else return false;
     } catch (error) {
       log.error({ err: error, path: pathname }, "request failed");

@@ -19,6 +19,29 @@ export type WireMessage = {
   deletedAt?: string | null;
   reactions?: ReactionSummary[];
   replyTo?: ReplyPreview | null;
+  /** The first link's preview once fetched; null when none (or the sender removed it). */
+  linkPreview?: WireLinkPreview | null;
+  /** Files the message carries, in the order sent; absent on system messages. */
+  attachments?: WireAttachment[];
+};
+
+export type WireLinkPreview = {
+  url: string;
+  title: string | null;
+  description: string | null;
+  siteName: string | null;
+  imageUrl: string | null;
+};
+
+/** An attachment's metadata; bytes are at /api/files/{id} (and /thumbnail when `thumbnail`). */
+export type WireAttachment = {
+  id: string;
+  name: string;
+  mime: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  thumbnail: boolean;
 };
 
 /** One emoji under a message: how many reacted, and whether the caller did. */
@@ -41,6 +64,8 @@ export type MessageUpdate = {
   deletedAt: string | null;
   reactions: { emoji: string; count: number }[];
   reaction: { userId: string; emoji: string; on: boolean } | null;
+  /** Present when the link preview changed: fetched after the send, or removed by the sender. */
+  linkPreview?: WireLinkPreview | null;
 };
 
 /** A message.updated too large for Pusher: the client fetches it with message.changes. */

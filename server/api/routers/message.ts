@@ -12,6 +12,8 @@ import {
   markUnreadInput,
 } from "../../messaging/read-state";
 import { receiptsFor, receiptsInput } from "../../messaging/receipts";
+import { searchInput, searchMessages } from "../../messaging/search";
+import { removeLinkPreview, removePreviewInput } from "../../previews/remove";
 import { sendMessage, sendMessageInput } from "../../messaging/send";
 import { createTRPCRouter, memberProcedure, protectedProcedure } from "../trpc";
 
@@ -24,6 +26,11 @@ export const messageRouter = createTRPCRouter({
     .input(sendMessageInput)
     .mutation(({ ctx, input }) => sendMessage(ctx.db, ctx.user.id, input, { publisher: ctx.publisher })),
   // Not memberProcedure: a member who left still reads history up to the moment they left.
+  removePreview: protectedProcedure
+    .input(removePreviewInput)
+    .mutation(({ ctx, input }) => removeLinkPreview(ctx.db, ctx.user.id, input, { publisher: ctx.publisher })),
+  // Across the caller's conversations (or one), each inside its visible window.
+  search: protectedProcedure.input(searchInput).query(({ ctx, input }) => searchMessages(ctx.db, ctx.user.id, input)),
   history: protectedProcedure.input(historyInput).query(({ ctx, input }) => readHistory(ctx.db, ctx.user.id, input)),
   markRead: protectedProcedure
     .input(markReadInput)

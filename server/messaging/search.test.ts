@@ -1,0 +1,193 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
+import { seedGroup, testSendDeps } from "../testing/conversations";
+import { callerFor, createPersonas, type Persona } from "../testing/personas";
+import { recordingPublisher } from "../testing/publisher";
+import { openDm } from "./direct";
+import { type SearchHit, type SearchInput, searchMessages, snippetOf } from "./search";
+import { sendMessage } from "./send";
+
+describe.each(testDrivers)("searching messages (%s)", (driver) => {
+  let handle: TestDb;
+  const publisher = recordingPublisher();
+  const deps = testSendDeps(publisher);
+  let alice: Persona;
+  let bob: Persona;
+  let carol: Persona;
+  let dave: Persona;
+  let outsider: Persona;
+  let team: string;
+  let dm: string;
+  let elsewhere: string;
+  const seqs = new Map<string, number>();
+
+  const send = async (who: Persona, conversationId: string, body: string) => {
+    const sent = await sendMessage(handle.db, who.id, { conversationId, clientMsgId: crypto.randomUUID(), body }, deps);
+    seqs.set(body, sent.seq);
+    return sent;
+  };
+  const search = (who: Persona, input: SearchInput) => searchMessages(handle.db, who.id, input);
+  const bodies = (hits: SearchHit[]) => hits.map((h) => h.snippet.map((p) => p.text).join(""));
+
+  beforeAll(async () => {
+    handle = await createTestDb(driver);
+    [alice, bob, carol, dave, outsider] = await createPersonas(handle.db, "alice", "bob", "carol", "dave", "outsider");
+    team = await seedGroup(handle.db, alice, [bob, dave], "Team");
+    elsewhere = await seedGroup(handle.db, outsider, [], "Outsiders");
+    dm = (await openDm(handle.db, alice.id, bob.id, { publisher })).conversationId;
+
+    await send(alice, team, "before carol: the deployment went fine");
+    await send(bob, team, "We deploy the app on Fridays");
+    await callerFor(handle.db, alice, publisher).group.addMembers({ conversationId: team, userIds: [carol.id] });
+    await send(alice, team, "deploy staging first, then production");
+    await send(bob, team, "我家在上海东边");
+    await callerFor(handle.db, alice, publisher).group.removeMember({ conversationId: team, userId: dave.id });
+    await send(alice, team, "after dave left: deploy again");
+    await send(bob, dm, "the app deploy is done");
+    await send(outsider, elsewhere, "outsiders deploy too");
+    const gone = await send(alice, team, "deleted deploy note");
+    await handle.db.execute(
+      sql`update messages set deleted_at = now() where conversation_id = ${team}::uuid and seq = ${gone.seq}`,
+    );
+  });
+  afterAll(() => handle.close());
+
+  it("finds a word across the caller's conversations with the hit highlighted", async () => {
+    const { results } = await search(bob, { query: "Fridays" });
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({
+      conversationId: team,
+      conversationName: "Team",
+      senderName: "Bob",
+      seq: seqs.get("We deploy the app on Fridays"),
+    });
+    expect(results[0].snippet).toEqual([
+      { text: "We deploy the app on ", hit: false },
+      { text: "Fridays", hit: true },
+    ]);
+  });
+
+  it("ranks better matches first, newest first on ties, and never shows deleted messages", async () => {
+    const { results } = await search(alice, { query: "deploy" });
+    const texts = bodies(results);
+    expect(texts).not.toContain("deleted deploy note");
+    expect(texts).not.toContain("outsiders deploy too");
+    // Whole-word matches (newest first), then the substring-only one ("deployment").
+    expect(texts).toEqual([
+      "the app deploy is done",
+      "after dave left: deploy again",
+      "deploy staging first, then production",
+      "We deploy the app on Fridays",
+      "before carol: the deployment went fine",
+    ]);
+  });
+
+  it("speaks websearch syntax: phrases, -exclusion and OR", async () => {
+    expect(bodies((await search(alice, { query: '"deploy the app"' })).results)).toEqual([
+      "We deploy the app on Fridays",
+    ]);
+    expect(bodies((await search(alice, { query: "deploy -staging -again" })).results)).toEqual([
+      "the app deploy is done",
+      "We deploy the app on Fridays",
+    ]);
+    expect(bodies((await search(alice, { query: "Fridays OR production" })).results).sort()).toEqual([
+      "We deploy the app on Fridays",
+      "deploy staging first, then production",
+    ]);
+  });
+
+  it("matches substrings full-text search misses: a prefix, and CJK inside a sentence", async () => {
+    const prefix = await search(alice, { query: "deployme" });
+    expect(bodies(prefix.results)).toEqual(["before carol: the deployment went fine"]);
+    expect(prefix.results[0].snippet).toContainEqual({ text: "deployme", hit: true });
+    const cjk = await search(alice, { query: "上海" });
+    expect(cjk.results[0].snippet).toEqual([
+      { text: "我家在", hit: false },
+      { text: "上海", hit: true },
+      { text: "东边", hit: false },
+    ]);
+  });
+
+  it("shows a member who joined later only what came after, and one who left only what came before", async () => {
+    expect(bodies((await search(carol, { query: "deploy" })).results)).toEqual([
+      "after dave left: deploy again",
+      "deploy staging first, then production",
+    ]);
+    expect(bodies((await search(dave, { query: "deploy" })).results)).toEqual([
+      "deploy staging first, then production",
+      "We deploy the app on Fridays",
+      "before carol: the deployment went fine",
+    ]);
+  });
+
+  it("tells an outsider nothing about conversations they are not in", async () => {
+    expect(bodies((await search(outsider, { query: "deploy" })).results)).toEqual(["outsiders deploy too"]);
+    expect((await search(outsider, { query: "deploy", conversationId: team })).results).toEqual([]);
+    expect((await search(outsider, { query: "上海" })).results).toEqual([]);
+  });
+
+  it("filters by conversation, sender and time", async () => {
+    expect(bodies((await search(alice, { query: "deploy", conversationId: dm })).results)).toEqual([
+      "the app deploy is done",
+    ]);
+    expect(bodies((await search(alice, { query: "deploy", fromUserId: bob.id })).results)).toEqual([
+      "the app deploy is done",
+      "We deploy the app on Fridays",
+    ]);
+    const future = new Date(Date.now() + 60_000).toISOString();
+    expect((await search(alice, { query: "deploy", after: future })).results).toEqual([]);
+    expect((await search(alice, { query: "deploy", before: future })).results).toHaveLength(5);
+  });
+
+  it("pages through results without repeating one", async () => {
+    const first = await search(alice, { query: "deploy", limit: 2 });
+    expect(first.results).toHaveLength(2);
+    expect(first.nextCursor).toBe("2");
+    const second = await search(alice, { query: "deploy", limit: 2, cursor: first.nextCursor ?? undefined });
+    const third = await search(alice, { query: "deploy", limit: 2, cursor: second.nextCursor ?? undefined });
+    expect(third.nextCursor).toBeNull();
+    const ids = [...first.results, ...second.results, ...third.results].map((r) => r.messageId);
+    expect(new Set(ids).size).toBe(5);
+  });
+
+  it("treats hostile and wildcard text as plain words", async () => {
+    await send(alice, team, "100% sure");
+    expect(bodies((await search(alice, { query: "%" })).results)).toEqual(["100% sure"]);
+    expect((await search(alice, { query: "_" })).results).toEqual([]);
+    expect((await search(alice, { query: "'); drop table messages; --" })).results).toEqual([]);
+    expect((await search(alice, { query: '"unclosed phrase' })).results).toEqual([]);
+  });
+
+  it("refuses empty, too long and malformed input with BAD_REQUEST", async () => {
+    const caller = callerFor(handle.db, alice, publisher);
+    for (const input of [
+      { query: "" },
+      { query: "   " },
+      { query: "x".repeat(201) },
+      { query: "-" },
+      { query: "deploy", cursor: "abc" },
+      { query: "deploy", cursor: "5000" },
+      { query: "deploy", conversationId: "nope" },
+      { query: "deploy", before: "yesterday" },
+      { query: "deploy", limit: 0 },
+      { query: 42 },
+    ]) {
+      await expect(caller.message.search(input as SearchInput)).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    }
+    await expect(callerFor(handle.db, null, publisher).message.search({ query: "deploy" })).rejects.toMatchObject({
+      code: "UNAUTHORIZED",
+    });
+  });
+});
+
+describe("search snippets", () => {
+  it("cuts a long body around its first hit", () => {
+    const body = `${"lorem ".repeat(60)}needle ${"ipsum ".repeat(60)}`;
+    const parts = snippetOf(body, ["needle"]);
+    expect(parts[0]).toEqual({ text: "…", hit: false });
+    expect(parts.at(-1)).toEqual({ text: "…", hit: false });
+    expect(parts.filter((p) => p.hit)).toEqual([{ text: "needle", hit: true }]);
+    expect(parts.map((p) => p.text).join("").length).toBeLessThanOrEqual(162);
+  });
+});
