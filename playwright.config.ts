@@ -70,6 +70,9 @@ export default defineConfig({
       SIGNUP_RATE_LIMIT: "100000",
       WEB_PUSH_ALLOW_HOSTS: `127.0.0.1:${pushServicePort}`,
       PUSH_POLL_MS: "200",
+      // Link previews reach the spec's local page on the next port (loopback is refused otherwise).
+      LINK_PREVIEW_ALLOW_HOSTS: `127.0.0.1:${port + 1}`,
+      UPLOAD_MAX_BYTES: String(5 * 1024 * 1024),
       // Short throttles so e2e waits stay brief; production defaults are in server/env.js.
       ...(process.env.E2E_EXTRA_ENV ? JSON.parse(process.env.E2E_EXTRA_ENV) : {}),
     },

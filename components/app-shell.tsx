@@ -7,6 +7,7 @@ import { ChatContext, type ChatContextValue, createAcks, useChat, useConversatio
 import { ChatWindow } from "./chat-window";
 import { ConnectionBanner } from "./connection-banner";
 import { ConversationList } from "./conversation-list";
+import { MessageSearch, useSearchShortcut } from "./message-search";
 import { useRealtime } from "./realtime";
 import { useNotificationSettings } from "./notification-settings";
 import { setFaviconCount } from "./page-alerts";
@@ -70,6 +71,7 @@ export function AppShell() {
 
   return (
     <ChatContext.Provider value={value}>
+      <SearchBox />
       <PresenceSync />
       <RealtimeSync />
       <DocumentTitle />
@@ -94,6 +96,18 @@ export function AppShell() {
       </div>
     </ChatContext.Provider>
   );
+}
+
+/** Message search: Ctrl/Cmd+K or /, or the sidebar's search button (which dispatches chorus:search). */
+function SearchBox() {
+  const [open, setOpen] = useState(false);
+  const show = useCallback(() => setOpen(true), []);
+  useSearchShortcut(show);
+  useEffect(() => {
+    window.addEventListener("chorus:search", show);
+    return () => window.removeEventListener("chorus:search", show);
+  }, [show]);
+  return <MessageSearch open={open} onClose={() => setOpen(false)} />;
 }
 
 function PresenceSync() {

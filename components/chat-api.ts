@@ -56,8 +56,20 @@ export function createChatApi(client: Client) {
       };
     },
 
-    async send(conversationId: string, clientMsgId: string, body: string, replyToSeq?: number | null) {
-      return client.message.send.mutate({ conversationId, clientMsgId, body, replyToSeq: replyToSeq ?? undefined });
+    async send(
+      conversationId: string,
+      clientMsgId: string,
+      body: string,
+      replyToSeq?: number | null,
+      attachments: string[] = [],
+    ) {
+      return client.message.send.mutate({
+        conversationId,
+        clientMsgId,
+        body,
+        replyToSeq: replyToSeq ?? undefined,
+        ...(attachments.length > 0 ? { attachments } : {}),
+      });
     },
 
     async changes(conversationId: string, since: number) {
@@ -90,6 +102,14 @@ export function createChatApi(client: Client) {
 
     async mentions() {
       return client.message.mentions.query({ limit: 50 });
+    },
+
+    async search(input: Parameters<Client["message"]["search"]["query"]>[0]) {
+      return client.message.search.query(input);
+    },
+
+    async removePreview(conversationId: string, seq: number) {
+      return client.message.removePreview.mutate({ conversationId, seq });
     },
 
     async markRead(conversationId: string, seq: number) {

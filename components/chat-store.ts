@@ -1,6 +1,6 @@
 "use client";
 import type { QueryClient } from "@tanstack/react-query";
-import type { MessageUpdate, ReplyPreview, WireMessage } from "@/server/realtime/events";
+import type { MessageUpdate, ReplyPreview, WireAttachment, WireMessage } from "@/server/realtime/events";
 
 // Client-side chat state lives in the TanStack Query cache under these keys;
 // realtime events, sends and history loads all merge into the same entries.
@@ -36,6 +36,8 @@ export type ConversationItem = {
 export type PendingMessage = {
   clientMsgId: string;
   body: string;
+  /** Uploaded files the message carries (already on the server, unattached until the send). */
+  attachments?: WireAttachment[];
   createdAt: string;
   status: "pending" | "failed";
   error: string | null;
@@ -137,6 +139,9 @@ export function applyUpdate(existing: WireMessage[], u: MessageUpdate, meId: str
     editedAt: u.editedAt,
     deletedAt: u.deletedAt,
     reactions: u.deletedAt ? [] : u.reactions.map((r) => ({ ...r, me: mine.has(r.emoji) })),
+    // Present only when the link preview changed (fetched after the send, or removed).
+    ...(u.linkPreview !== undefined ? { linkPreview: u.linkPreview } : {}),
+    ...(u.deletedAt ? { linkPreview: null, attachments: [] } : {}),
   };
   const copy = [...existing];
   copy[index] = next;

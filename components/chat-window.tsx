@@ -201,6 +201,12 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
       canDelete: (m) => m.kind === "text" && (m.senderId === me.id || (isGroup && role !== "member")),
       jumpTo: (seq) => void jumpTo(seq),
       reactors: async (m, emoji) => (await api.reactors(conversationId, m.seq, emoji)).users.map((u) => u.displayName),
+      removePreview: (m) => {
+        setActionError(null);
+        api
+          .removePreview(conversationId, m.seq)
+          .catch((e: unknown) => setActionError(`Could not remove the preview: ${errorText(e)}`));
+      },
     }),
     [qc, api, acks, conversationId, settle, localRead, navigate, me.id, isGroup, role, jumpTo],
   );
@@ -331,8 +337,8 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
       )}
       <Composer
         conversationId={conversationId}
-        onSend={(body) => {
-          void send(body, replyTo);
+        onSend={(body, attachments) => {
+          void send(body, replyTo, attachments);
           setReplyTo(null);
         }}
         onEdit={saveEdit}

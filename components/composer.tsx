@@ -1,8 +1,17 @@
 "use client";
 import { useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, type KeyboardEvent, useCallback, useEffect, useRef, useState } from "react";
-import { MAX_BODY_CHARS as MAX_BODY } from "@/lib/limits";
-import type { WireMessage } from "@/server/realtime/events";
+import {
+  type ClipboardEvent,
+  type DragEvent,
+  type FormEvent,
+  type KeyboardEvent,
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+} from "react";
+import { MAX_ATTACHMENTS, MAX_BODY_CHARS as MAX_BODY } from "@/lib/limits";
+import type { WireAttachment, WireMessage } from "@/server/realtime/events";
 import { useChat } from "./chat-context";
 import { insertMention, MentionSuggestions, useMentionAutocomplete } from "./mention-autocomplete";
 import {
@@ -16,6 +25,7 @@ import {
   removePending,
   setPending,
 } from "./chat-store";
+import { formatSize, UploadCancelled, type UploadedFile, uploadFile } from "./upload";
 
 // No answer in this long: show the message as failed (a late success still replaces it).
 const SEND_TIMEOUT_MS = 15_000;
@@ -35,7 +45,13 @@ export function useSendMessage(conversationId: string) {
           setPending(qc, conversationId, { ...pending, status: "failed", error: "No response from the server" });
       }, SEND_TIMEOUT_MS);
       try {
-        const sent = await api.send(conversationId, pending.clientMsgId, pending.body, pending.replyTo?.seq);
+        const sent = await api.send(
+          conversationId,
+          pending.clientMsgId,
+          pending.body,
+          pending.replyTo?.seq,
+          (pending.attachments ?? []).map((a) => a.id),
+        );
         settled = true;
         const message: WireMessage = {
           id: sent.id,
@@ -53,6 +69,8 @@ export function useSendMessage(conversationId: string) {
           deletedAt: null,
           reactions: [],
           replyTo: pending.replyTo ?? null,
+          attachments: sent.attachments,
+          linkPreview: null,
         };
         addMessages(qc, conversationId, [message]);
         applyMessageToList(qc, message, me);
@@ -67,10 +85,11 @@ export function useSendMessage(conversationId: string) {
   );
 
   const send = useCallback(
-    (body: string, replyTo?: WireMessage | null) =>
+    (body: string, replyTo?: WireMessage | null, attachments: WireAttachment[] = []) =>
       attempt({
         clientMsgId: newClientMsgId(),
         body,
+        attachments,
         createdAt: new Date().toISOString(),
         status: "pending",
         error: null,
@@ -94,6 +113,90 @@ function sendErrorText(e: unknown): string {
   return text;
 }
 
+type Upload = {
+  localId: string;
+  name: string;
+  size: number;
+  progress: number;
+  status: "uploading" | "done" | "failed";
+  error: string | null;
+  file: UploadedFile | null;
+  cancel: () => void;
+};
+
+const asAttachment = (f: UploadedFile): WireAttachment => ({
+  id: f.fileId,
+  name: f.name,
+  mime: f.mime,
+  size: f.size,
+  width: f.width ?? null,
+  height: f.height ?? null,
+  thumbnail: f.width !== undefined,
+});
+
+/** Files being attached to the next message: upload at once, progress, cancel, clear errors. */
+function useUploads() {
+  const [uploads, setUploads] = useState<Upload[]>([]);
+  // Uploads start outside state updaters (which React may run twice); the count is read from here.
+  const count = useRef(0);
+  count.current = uploads.length;
+  const update = useCallback(
+    (localId: string, patch: Partial<Upload>) =>
+      setUploads((list) => list.map((u) => (u.localId === localId ? { ...u, ...patch } : u))),
+    [],
+  );
+  const add = useCallback(
+    (files: File[]) => {
+      const room = Math.max(0, MAX_ATTACHMENTS - count.current);
+      const started: Upload[] = files.slice(0, room).map((file) => {
+        const localId = newClientMsgId();
+        const handle = uploadFile(file, (progress) => update(localId, { progress }));
+        handle.done.then(
+          (uploaded) => update(localId, { status: "done", progress: 1, file: uploaded }),
+          (error: unknown) => {
+            if (error instanceof UploadCancelled) {
+              setUploads((l) => l.filter((u) => u.localId !== localId));
+              return;
+            }
+            update(localId, { status: "failed", error: error instanceof Error ? error.message : String(error) });
+          },
+        );
+        return {
+          localId,
+          name: file.name || "pasted file",
+          size: file.size,
+          progress: 0,
+          status: "uploading",
+          error: null,
+          file: null,
+          cancel: handle.cancel,
+        };
+      });
+      if (files.length > started.length) {
+        started.push({
+          localId: newClientMsgId(),
+          name: `${files.length - started.length} more`,
+          size: 0,
+          progress: 0,
+          status: "failed",
+          error: `A message carries at most ${MAX_ATTACHMENTS} files`,
+          file: null,
+          cancel: () => {},
+        });
+      }
+      count.current += started.length;
+      setUploads((list) => [...list, ...started]);
+    },
+    [update],
+  );
+  const remove = useCallback((u: Upload) => {
+    if (u.status === "uploading") u.cancel();
+    setUploads((list) => list.filter((x) => x.localId !== u.localId));
+  }, []);
+  const clear = useCallback(() => setUploads([]), []);
+  return { uploads, add, remove, clear };
+}
+
 export function Composer({
   conversationId,
   onSend,
@@ -107,7 +210,7 @@ export function Composer({
   disabledReason,
 }: {
   conversationId: string;
-  onSend: (body: string) => void;
+  onSend: (body: string, attachments: WireAttachment[]) => void;
   /** Saves the message being edited. */
   onEdit?: (body: string) => void;
   /** Up arrow in an empty composer: edit my last message. */
@@ -170,19 +273,44 @@ export function Composer({
     el.style.height = `${Math.min(el.scrollHeight, 180)}px`;
   }, [text]);
 
+  const { uploads, add, remove, clear } = useUploads();
+  const fileInput = useRef<HTMLInputElement>(null);
+  const [dragging, setDragging] = useState(false);
+  const ready = editing
+    ? []
+    : uploads.filter((u) => u.status === "done" && u.file).map((u) => asAttachment(u.file as UploadedFile));
+  const uploading = uploads.some((u) => u.status === "uploading");
+
   const length = [...text.trim()].length;
   const tooLong = length > MAX_BODY;
-  const canSend = length > 0 && !tooLong && !disabledReason;
+  const canSend = (length > 0 || ready.length > 0) && !tooLong && !uploading && !disabledReason;
 
   function submit(event?: FormEvent) {
     event?.preventDefault();
     if (!canSend) return;
     if (editing) onEdit?.(text.trim());
-    else onSend(text.trim());
+    else {
+      onSend(text.trim(), ready);
+      clear();
+    }
     onStopTyping?.();
     setText("");
     setCaret(0);
     ref.current?.focus();
+  }
+
+  function onPaste(event: ClipboardEvent<HTMLTextAreaElement>) {
+    const files = [...event.clipboardData.files];
+    if (files.length === 0 || editing) return;
+    event.preventDefault();
+    add(files);
+  }
+
+  function onDrop(event: DragEvent<HTMLFormElement>) {
+    event.preventDefault();
+    setDragging(false);
+    const files = [...event.dataTransfer.files];
+    if (files.length > 0 && !disabledReason && !editing) add(files);
   }
 
   function pick(username: string) {
@@ -217,7 +345,19 @@ export function Composer({
 
   const counterId = `${draftKey}-counter`;
   return (
-    <form className="composer-wrap" onSubmit={submit} data-testid="composer">
+    <form
+      className={`composer-wrap${dragging ? " dragging" : ""}`}
+      onSubmit={submit}
+      data-testid="composer"
+      onDragOver={(e) => {
+        if (e.dataTransfer.types.includes("Files")) {
+          e.preventDefault();
+          setDragging(true);
+        }
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={onDrop}
+    >
       {(editing || replyTo) && (
         <div className="composer-context" data-testid={editing ? "editing-banner" : "reply-banner"}>
           <span className="composer-context-text">
@@ -251,7 +391,65 @@ export function Composer({
         />
       )}
       <div className="composer">
+        {uploads.length > 0 && (
+          <ul className="composer-uploads" data-testid="composer-uploads">
+            {uploads.map((u) => (
+              <li key={u.localId} className={`upload upload-${u.status}`} data-testid="upload" data-status={u.status}>
+                <span className="upload-name" title={u.name}>
+                  {u.name}
+                </span>
+                {u.size > 0 && <span className="upload-size muted">{formatSize(u.size)}</span>}
+                {u.status === "uploading" && (
+                  <progress
+                    className="upload-progress"
+                    max={1}
+                    value={u.progress}
+                    aria-label={`Uploading ${u.name}`}
+                    data-testid="upload-progress"
+                  />
+                )}
+                {u.status === "failed" && (
+                  <span className="upload-error" role="alert" data-testid="upload-error">
+                    {u.error}
+                  </span>
+                )}
+                <button
+                  type="button"
+                  className="link-btn"
+                  onClick={() => remove(u)}
+                  aria-label={u.status === "uploading" ? `Cancel ${u.name}` : `Remove ${u.name}`}
+                  data-testid={u.status === "uploading" ? "upload-cancel" : "upload-remove"}
+                >
+                  ×
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          hidden
+          onChange={(e) => {
+            add([...(e.target.files ?? [])]);
+            e.target.value = "";
+          }}
+          data-testid="file-input"
+        />
+        <button
+          type="button"
+          className="btn attach-btn"
+          onClick={() => fileInput.current?.click()}
+          disabled={Boolean(disabledReason)}
+          aria-label="Attach files"
+          title="Attach files (or paste, or drop them here)"
+          data-testid="attach-button"
+        >
+          📎
+        </button>
         <textarea
+          onPaste={onPaste}
           ref={ref}
           value={text}
           onChange={(e) => {

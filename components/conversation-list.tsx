@@ -80,6 +80,17 @@ export function ConversationList() {
         <button
           type="button"
           className="icon-btn"
+          onClick={() => window.dispatchEvent(new Event("chorus:search"))}
+          aria-label="Search messages"
+          title="Search messages (Ctrl+K or /)"
+          aria-haspopup="dialog"
+          data-testid="search-button"
+        >
+          🔍
+        </button>
+        <button
+          type="button"
+          className="icon-btn"
           onClick={() => void signOutHere(api)}
           aria-label="Sign out"
           title="Sign out"

@@ -25,6 +25,8 @@ export type MessageActions = {
   jumpTo: (seq: number) => void;
   /** Who reacted with one emoji (first names), for the chip's tooltip. */
   reactors: (m: WireMessage, emoji: string) => Promise<string[]>;
+  /** The sender takes the link preview off their message. */
+  removePreview: (m: WireMessage) => void;
 };
 
 const LONG_PRESS_MS = 500;

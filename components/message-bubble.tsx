@@ -7,6 +7,7 @@ import type { PendingMessage } from "./chat-store";
 import { timeOfDay } from "./format";
 import { CheckIcon, ClockIcon, DoubleCheckIcon } from "./icons";
 import { type MessageActions, MessageActionsMenu } from "./message-actions";
+import { LinkPreviewCard, MessageAttachments } from "./message-attachments";
 import { MessageText } from "./message-text";
 
 /** One message as a bubble: sender, reply preview, body (or its tombstone), reactions, time and status, actions. */
@@ -57,9 +58,15 @@ export function MessageBubble({
             </div>
           )}
           {m.replyTo && !deleted && <ReplyQuote reply={m.replyTo} onJump={actions.jumpTo} />}
-          <div className="msg-body" data-testid="message-body">
-            {deleted ? <em className="msg-deleted">This message was deleted</em> : <MessageText body={m.body} />}
-          </div>
+          {(deleted || m.body || !m.attachments?.length) && (
+            <div className="msg-body" data-testid="message-body">
+              {deleted ? <em className="msg-deleted">This message was deleted</em> : <MessageText body={m.body} />}
+            </div>
+          )}
+          {!deleted && m.attachments && m.attachments.length > 0 && <MessageAttachments attachments={m.attachments} />}
+          {!deleted && m.linkPreview && (
+            <LinkPreviewCard preview={m.linkPreview} onRemove={own ? () => actions.removePreview(m) : undefined} />
+          )}
           <div className="msg-meta">
             {m.editedAt && !deleted && (
               <span className="msg-edited" data-testid="message-edited" title={new Date(m.editedAt).toLocaleString()}>
@@ -226,9 +233,14 @@ export function PendingBubble({
             <span className="msg-reply-text">{p.replyTo.preview}</span>
           </div>
         )}
-        <div className="msg-body" data-testid="message-body">
-          <MessageText body={p.body} />
-        </div>
+        {p.body && (
+          <div className="msg-body" data-testid="message-body">
+            <MessageText body={p.body} />
+          </div>
+        )}
+        {p.attachments && p.attachments.length > 0 && (
+          <div className="muted">{p.attachments.map((a) => a.name).join(", ")}</div>
+        )}
         <div className="msg-meta">
           {failed ? (
             <span className="msg-failed" role="alert" data-testid="message-error">
