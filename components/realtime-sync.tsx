@@ -52,8 +52,14 @@ export function RealtimeSync() {
     onMessage(event: RealtimeEvents["message.new"]) {
       const { me, api, acks } = chatRef.current;
       if ("ref" in event) {
-        // Too large for Pusher: only ids came; history has the rest.
-        void fetchOne(qc, api, event.conversationId, event.seq, me).catch(reportError);
+        // Only ids came (too large for Pusher, or quoting what some members may not see): history has the rest.
+        void fetchOne(qc, api, event.conversationId, event.seq, me)
+          .then((m) => {
+            if (!m || m.senderId === me.id) return;
+            acks.markDelivered(m.conversationId, m.seq);
+            alertIfHidden(qc, m, me, chatRef.current.navigate);
+          })
+          .catch(reportError);
         return;
       }
       const m: WireMessage = event;
@@ -290,9 +296,10 @@ async function fetchOne(
 ) {
   const page = await api.history(conversationId, { afterSeq: seq - 1, limit: 1 });
   const m = page.messages[0];
-  if (!m) return;
+  if (!m) return null;
   if (getMessages(qc, conversationId)) await fillGap(qc, api, conversationId);
   if (!applyMessageToList(qc, m, me)) await qc.invalidateQueries({ queryKey: chatKeys.conversations() });
+  return m;
 }
 
 async function catchUp(qc: QueryClient, api: ChatApi) {

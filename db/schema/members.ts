@@ -42,6 +42,8 @@ export const members = pgTable(
     index("members_user_idx").on(t.userId, t.conversationId),
     // sync.since: a group's member rows changed after a version.
     index("members_conversation_version_idx").on(t.conversationId, t.version),
+    // Events about old messages: does any current member's history start after this seq?
+    index("members_conversation_joined_idx").on(t.conversationId, t.joinedSeq),
   ],
 );
 

@@ -7,7 +7,7 @@ import { MAX_CHANGES_PAGE } from "@/lib/limits";
 import { AppError } from "../errors";
 import { enqueueEvent } from "../realtime/announce";
 import { conversationChannel } from "../realtime/channels";
-import type { MessageUpdate } from "../realtime/events";
+import type { MessageUpdate, RealtimeEvents } from "../realtime/events";
 import { type Membership, requireMembership } from "./membership";
 import { previewOf } from "./append";
 import { loadMessageViews, type MessageView, reactionList } from "./message-view";
@@ -119,17 +119,22 @@ export async function stampChange(
     edited_at: string | Date | null;
     deleted_at: string | Date | null;
     reaction_counts: Record<string, number> | string | null;
+    hidden_from_some: boolean;
   }>(
     tx,
     sql`with counted as (
           update conversations c set change_seq = c.change_seq + 1 ${preview}
           where c.id = ${conversationId}::uuid
           returning c.change_seq
+        ), hidden as (
+          -- A current member whose history starts after this message must not read it in the event.
+          select exists (select 1 from members lm where lm.conversation_id = ${conversationId}::uuid
+                         and lm.joined_seq >= ${seq}::bigint and lm.left_at is null) as h
         )
         update messages m set ${change.set}, change_seq = counted.change_seq
-        from counted
+        from counted, hidden
         where m.conversation_id = ${conversationId}::uuid and m.seq = ${seq}::bigint
-        returning m.body, m.edited_at, m.deleted_at, m.reaction_counts, m.change_seq`,
+        returning m.body, m.edited_at, m.deleted_at, m.reaction_counts, m.change_seq, hidden.h as hidden_from_some`,
   );
   const counts = typeof row.reaction_counts === "string" ? JSON.parse(row.reaction_counts) : row.reaction_counts;
   const update: MessageUpdate = {
@@ -143,7 +148,12 @@ export async function stampChange(
     reaction: change.reaction ?? null,
     ...(change.linkPreview !== undefined ? { linkPreview: change.linkPreview } : {}),
   };
-  await enqueueEvent(tx, conversationChannel(conversationId), "message.updated", update);
+  // Ids only when some member may not see this message: each client reads it through message.changes,
+  // which applies its own window.
+  const event: RealtimeEvents["message.updated"] = row.hidden_from_some
+    ? { conversationId, seq, changeSeq: update.changeSeq, ref: true }
+    : update;
+  await enqueueEvent(tx, conversationChannel(conversationId), "message.updated", event);
   return update;
 }
 

@@ -11,7 +11,7 @@ import { env } from "../env";
 import { attachmentsOf } from "../files/attachments";
 import { firstLink } from "../previews/parse";
 import { linkPending } from "../previews/worker";
-import type { ReplyPreview, WireAttachment, WireMessage } from "../realtime/events";
+import type { RealtimeEvents, ReplyPreview, WireAttachment, WireMessage } from "../realtime/events";
 import type { Publisher } from "../realtime/publisher";
 import { previewOf } from "./append";
 import { requireMembership } from "./membership";
@@ -120,6 +120,7 @@ export async function sendMessage(
     sender_avatar_url: string | null;
     reply_to: ReplyPreview | string | null;
     attachments: WireAttachment[] | string;
+    reply_hidden: boolean;
   };
   const fileIds = `{${attachmentIds.join(",")}}`;
   try {
@@ -141,7 +142,10 @@ export async function sendMessage(
           ), reply as (
             -- The original of a reply: in this conversation and after the sender joined (their visible history).
             select r.seq, r.deleted_at is not null as deleted, ru.display_name as sender_name,
-                   ${previewSql(sql`r.body`)} as preview
+                   ${previewSql(sql`r.body`)} as preview,
+                   -- A current member whose history starts after the original must not read its preview in the event.
+                   exists (select 1 from members lm where lm.conversation_id = ${input.conversationId}::uuid
+                           and lm.joined_seq >= r.seq and lm.left_at is null) as hidden_from_some
             from messages r left join users ru on ru.id = r.sender_id
             where ${replyToSeq}::bigint is not null and r.conversation_id = ${input.conversationId}::uuid
               and r.seq = ${replyToSeq}::bigint
@@ -191,15 +195,22 @@ export async function sendMessage(
           ), event as (
             insert into outbox (channels, event, payload, next_attempt_at)
             select array[${channel}], 'message.new',
-                   ${JSON.stringify(payload)}::jsonb || jsonb_build_object('seq', conv.seq,
-                     'senderName', sender.display_name, 'senderAvatarUrl', sender.avatar_url, 'replyTo', reply_json.j,
-                     'attachments', files_json.list),
+                   -- Ids only when some member may not see the quoted original: each client reads the
+                   -- message through history, which applies its own window.
+                   case when coalesce((select hidden_from_some from reply), false)
+                     then jsonb_build_object('id', ${id.toString()}::text, 'conversationId', ${input.conversationId}::text,
+                            'seq', conv.seq, 'ref', true)
+                     else ${JSON.stringify(payload)}::jsonb || jsonb_build_object('seq', conv.seq,
+                       'senderName', sender.display_name, 'senderAvatarUrl', sender.avatar_url, 'replyTo', reply_json.j,
+                       'attachments', files_json.list)
+                   end,
                    now() + make_interval(secs => ${REQUEST_LEASE_SECONDS})
             from conv, sender, reply_json, files_json
             returning id
           )
           select conv.seq, event.id as outbox_id, sender.display_name as sender_name, sender.avatar_url as sender_avatar_url,
-                 reply_json.j as reply_to, files_json.list as attachments
+                 reply_json.j as reply_to, files_json.list as attachments,
+                 coalesce((select hidden_from_some from reply), false) as reply_hidden
           from conv, event, sender, msg, reply_json, files_json`,
     );
   } catch (error) {
@@ -240,8 +251,12 @@ export async function sendMessage(
     replyTo: typeof row.reply_to === "string" ? JSON.parse(row.reply_to) : row.reply_to,
     attachments,
   };
+  // As the outbox row: ids only when the quoted original is outside some member's history.
+  const announced: RealtimeEvents["message.new"] = row.reply_hidden
+    ? { id: message.id, conversationId: input.conversationId, seq, ref: true }
+    : message;
   await announce(db, deps.publisher, [
-    { id: Number(row.outbox_id), channels: [channel], event: "message.new", payload: message },
+    { id: Number(row.outbox_id), channels: [channel], event: "message.new", payload: announced },
   ]);
   // The preview is fetched after commit by the preview worker and arrives as message.updated.
   if (linkUrl) linkPending();

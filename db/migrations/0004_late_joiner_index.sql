@@ -1,0 +1,1 @@
+CREATE INDEX "members_conversation_joined_idx" ON "members" USING btree ("conversation_id","joined_seq");
