@@ -40,3 +40,10 @@ export const MAX_SEARCH_QUERY_CHARS = 200;
 /** Results per message.search page, and how deep paging goes. */
 export const MAX_SEARCH_PAGE = 50;
 export const MAX_SEARCH_OFFSET = 1000;
+/** Invite codes are generated at 22 characters; anything much longer is not one. */
+export const MAX_INVITE_CODE_CHARS = 64;
+export const MAX_INVITE_USES = 1000;
+export const MAX_INVITE_HOURS = 24 * 90;
+/** An avatar upload (the browser shrinks a photo first), before the server resizes it to AVATAR_PIXELS square. */
+export const MAX_AVATAR_UPLOAD_BYTES = 160 * 1024;
+export const AVATAR_PIXELS = 128;

@@ -80,6 +80,19 @@ export const env = createEnv({
     MUTATION_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
     BLOCKED_WORDS: z.string().default(""),
     BLOCKED_WORDS_MODE: z.enum(["reject", "mask"]).default("reject"),
+    // Who may create an account: anyone (open), holders of an admin's invite (invite), nobody (closed).
+    // The users named in ADMIN_USERNAMES may always register, so a new install gets its first admin.
+    SIGNUP_MODE: z.enum(["open", "invite", "closed"]).default("open"),
+    // Comma-separated usernames that are site admins whatever the database says.
+    ADMIN_USERNAMES: z.string().default(""),
+    // Single sign-on through an OpenID Connect provider, on when all three are set.
+    OIDC_ISSUER: z.string().url().optional(),
+    OIDC_CLIENT_ID: z.string().min(1).optional(),
+    OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+    // The provider's name on the sign-in button ("Sign in with …").
+    OIDC_NAME: z.string().min(1).max(40).default("single sign-on"),
+    // Messages older than this many days are deleted (unset: kept for ever); owners may override per conversation.
+    RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).optional(),
     OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
     OUTBOX_RETENTION_HOURS: z.coerce.number().min(0).default(24),
     // Web Push (VAPID, RFC 8292): generated into DATA_DIR on the embedded default, required with DATABASE_URL.

@@ -1,4 +1,5 @@
 import type { Db } from "@/db/types";
+import { appVersion, startInstanceBeat } from "./admin/health";
 import { closeAppDb, getAppDbHandle } from "./db";
 import { env } from "./env";
 import { storageFromEnv } from "./files/from-env";
@@ -32,6 +33,7 @@ export async function startServerRuntime(publisher: Publisher): Promise<ServerRu
     ...(env.LINK_PREVIEWS === "off"
       ? []
       : [startPreviewWorker(db, { publisher, fetch: { allowHosts: allowHostsFrom(env.LINK_PREVIEW_ALLOW_HOSTS) } })]),
+    startInstanceBeat(db, appVersion()),
     // Pending receipts.changed hints and "published" marks go out before the process exits.
     { stop: () => getReceiptsNotifier().flush() },
     { stop: () => flushPublished(db) },

@@ -27,6 +27,10 @@ export const conversations = pgTable(
     // Counts edits, deletes and reaction changes; each changed message is stamped with it.
     changeSeq: bigint("change_seq", { mode: "number" }).notNull().default(0),
     archivedAt: timestamp("archived_at", { withTimezone: true }),
+    // The owner's override of RETENTION_DAYS for this conversation (null: the global setting).
+    retentionDays: integer("retention_days"),
+    // Messages up to this seq were removed by retention: history shows the cut.
+    retainedFromSeq: bigint("retained_from_seq", { mode: "number" }).notNull().default(0),
   },
   (t) => [
     check("conversations_kind_ck", sql`${t.kind} in ('dm', 'group')`),

@@ -26,3 +26,12 @@ export const outbox = pgTable(
 );
 
 export type OutboxRow = typeof outbox.$inferSelect;
+
+// Each running app process, renewed every few seconds: the admin area lists their versions.
+export const appInstances = pgTable("app_instances", {
+  id: text("id").primaryKey(),
+  version: text("version").notNull(),
+  node: text("node").notNull(),
+  startedAt: timestamp("started_at", { withTimezone: true }).notNull(),
+  seenAt: timestamp("seen_at", { withTimezone: true }).notNull(),
+});

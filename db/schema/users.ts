@@ -1,5 +1,18 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, check, index, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  check,
+  customType,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 export const presenceStatuses = ["online", "away", "busy", "offline"] as const;
 export type PresenceStatus = (typeof presenceStatuses)[number];
@@ -28,8 +41,17 @@ export const users = pgTable(
     notifyGroupLevel: text("notify_group_level").$type<"all" | "mentions" | "none">(),
     // Off: pushes and alerts say who wrote, never what.
     notifyPreview: boolean("notify_preview").notNull().default(true),
+    // Carried in each session JWT at sign-in; raising it ends every session of the user.
+    sessionEpoch: integer("session_epoch").notNull().default(0),
+    // Set by an admin: sign-in refused, sessions ended, messages kept.
+    deactivatedAt: timestamp("deactivated_at", { withTimezone: true }),
+    // Granted by an admin; ADMIN_USERNAMES are admins whatever this says.
+    isAdmin: boolean("is_admin").notNull().default(false),
+    // A verified address from single sign-on, used to link an OpenID account to this user.
+    email: text("email"),
   },
   (t) => [
+    uniqueIndex("users_email_lower_uq").on(sql`lower(${t.email})`),
     uniqueIndex("users_username_lower_uq").on(sql`lower(${t.username})`),
     // Mention autocomplete: prefix search on username and display name (LIKE 'pre%' under any collation).
     index("users_username_prefix_idx").on(sql`lower(${t.username}) text_pattern_ops`),
@@ -43,3 +65,45 @@ export const users = pgTable(
 
 export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => "bytea",
+  fromDriver: (value) => Buffer.from(value),
+});
+
+// A small resized avatar (a few KB), kept out of the users row that every request reads.
+export const userAvatars = pgTable("user_avatars", {
+  userId: uuid("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  contentType: text("content_type").notNull(),
+  image: bytea("image").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+// Invite links created by admins: a code good for `maxUses` sign-ups until it expires.
+export const invites = pgTable("invites", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  code: text("code").notNull().unique(),
+  createdBy: uuid("created_by")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  maxUses: integer("max_uses").notNull(),
+  uses: integer("uses").notNull().default(0),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+// An account at an OpenID provider (issuer + subject) that signs in as a Chorus user.
+export const userIdentities = pgTable(
+  "user_identities",
+  {
+    issuer: text("issuer").notNull(),
+    subject: text("subject").notNull(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.issuer, t.subject] }), index("user_identities_user_idx").on(t.userId)],
+);

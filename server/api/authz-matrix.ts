@@ -1,5 +1,5 @@
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server";
-import type { Persona } from "../testing/personas";
+import { PERSONA_PASSWORD, type Persona } from "../testing/personas";
 import type { World } from "../testing/world";
 
 /**
@@ -7,9 +7,16 @@ import type { World } from "../testing/world";
  * persona, checked by authz-matrix.test.ts against a freshly seeded world
  * (testing/world.ts). A procedure without a row fails that suite.
  */
-export const matrixPersonas = ["anonymous", "outsider", "member", "admin", "owner", "removed"] as const;
-// Still to come with the accounts issue: "siteAdmin" and "deactivated". Add them to matrixPersonas,
-// map them to a seeded user in personaOf, and give every row its cell.
+export const matrixPersonas = [
+  "anonymous",
+  "outsider",
+  "member",
+  "admin",
+  "owner",
+  "removed",
+  "siteAdmin",
+  "deactivated",
+] as const;
 
 export type MatrixPersona = (typeof matrixPersonas)[number];
 export type Outcome = "allowed" | TRPC_ERROR_CODE_KEY;
@@ -37,6 +44,10 @@ export function personaOf(w: World, persona: MatrixPersona): Persona | null {
       return w.alice;
     case "removed":
       return w.dave;
+    case "siteAdmin":
+      return w.gina;
+    case "deactivated":
+      return w.hank;
   }
 }
 
@@ -45,6 +56,8 @@ export function conversationsOutside(w: World, persona: MatrixPersona): string[]
   switch (persona) {
     case "anonymous":
     case "outsider":
+    case "siteAdmin":
+    case "deactivated":
       return [w.groupId, w.dmId];
     case "member":
     case "removed":
@@ -62,6 +75,20 @@ const anyoneSignedIn: Record<MatrixPersona, Outcome> = {
   admin: "allowed",
   owner: "allowed",
   removed: "allowed",
+  siteAdmin: "allowed",
+  deactivated: "UNAUTHORIZED",
+};
+
+// Site administration: only site admins, whatever their conversations.
+const siteAdmins: Record<MatrixPersona, Outcome> = {
+  anonymous: "UNAUTHORIZED",
+  outsider: "FORBIDDEN",
+  member: "FORBIDDEN",
+  admin: "FORBIDDEN",
+  owner: "FORBIDDEN",
+  removed: "FORBIDDEN",
+  siteAdmin: "allowed",
+  deactivated: "UNAUTHORIZED",
 };
 
 const groupMembers: Record<MatrixPersona, Outcome> = {
@@ -71,6 +98,8 @@ const groupMembers: Record<MatrixPersona, Outcome> = {
   admin: "allowed",
   owner: "allowed",
   removed: "FORBIDDEN",
+  siteAdmin: "FORBIDDEN",
+  deactivated: "UNAUTHORIZED",
 };
 
 // In the DM alice ("owner") and bob ("admin") are its two members; everyone else is outside it.
@@ -81,6 +110,8 @@ const dmMembers: Record<MatrixPersona, Outcome> = {
   admin: "allowed",
   owner: "allowed",
   removed: "FORBIDDEN",
+  siteAdmin: "FORBIDDEN",
+  deactivated: "UNAUTHORIZED",
 };
 
 const groupManagers: Record<MatrixPersona, Outcome> = {
@@ -90,6 +121,8 @@ const groupManagers: Record<MatrixPersona, Outcome> = {
   admin: "allowed",
   owner: "allowed",
   removed: "FORBIDDEN",
+  siteAdmin: "FORBIDDEN",
+  deactivated: "UNAUTHORIZED",
 };
 
 const groupOwner: Record<MatrixPersona, Outcome> = {
@@ -99,6 +132,8 @@ const groupOwner: Record<MatrixPersona, Outcome> = {
   admin: "FORBIDDEN",
   owner: "allowed",
   removed: "FORBIDDEN",
+  siteAdmin: "FORBIDDEN",
+  deactivated: "UNAUTHORIZED",
 };
 
 // A well-formed id no conversation has: every signed-in caller is told the same.
@@ -110,6 +145,8 @@ const unknownToAll: Record<MatrixPersona, Outcome> = {
   admin: "NOT_FOUND",
   owner: "NOT_FOUND",
   removed: "NOT_FOUND",
+  siteAdmin: "NOT_FOUND",
+  deactivated: "UNAUTHORIZED",
 };
 
 let unique = 0;
@@ -125,12 +162,20 @@ export const authzMatrix: Record<string, MatrixRow> = {
       admin: "allowed",
       owner: "allowed",
       removed: "allowed",
+      siteAdmin: "allowed",
+      deactivated: "allowed",
     },
+  },
+  "auth.signOutEverywhere": { input: () => undefined, expect: anyoneSignedIn },
+  "auth.changePassword": {
+    input: () => ({ currentPassword: PERSONA_PASSWORD, newPassword: "a brand new passphrase" }),
+    expect: anyoneSignedIn,
   },
 
   "user.me": { input: () => undefined, expect: anyoneSignedIn },
   "user.search": { input: () => ({ query: "a" }), expect: anyoneSignedIn },
   "user.updateProfile": { input: () => ({ displayName: "Renamed" }), expect: anyoneSignedIn },
+  "user.setAvatar": { input: () => ({ image: null }), expect: anyoneSignedIn },
 
   "conversation.list": { input: () => ({}), expect: anyoneSignedIn },
   "push.publicKey": { input: () => undefined, expect: anyoneSignedIn },
@@ -339,4 +384,15 @@ export const authzMatrix: Record<string, MatrixRow> = {
   },
 
   "sync.since": { input: () => ({ version: 0 }), expect: anyoneSignedIn },
+
+  "admin.users.list": { input: () => ({ query: "a" }), expect: siteAdmins },
+  "admin.users.deactivate": { input: (w) => ({ userId: w.frank.id }), expect: siteAdmins },
+  "admin.users.reactivate": { input: (w) => ({ userId: w.hank.id }), expect: siteAdmins },
+  "admin.users.resetPassword": {
+    input: (w) => ({ userId: w.frank.id, newPassword: "reset by an admin" }),
+    expect: siteAdmins,
+  },
+  "admin.users.setAdmin": { input: (w) => ({ userId: w.frank.id, admin: true }), expect: siteAdmins },
+  "admin.invites.create": { input: () => ({ maxUses: 5, expiresInHours: 24 }), expect: siteAdmins },
+  "admin.health": { input: () => undefined, expect: siteAdmins },
 };

@@ -435,10 +435,15 @@ describe.each(testDrivers)("fuzzing every procedure's input (%s)", (driver) => {
     "$path never fails with a 500, and writes nothing when it refuses ($cases cases)",
     async ({ path, cases }) => {
       const world = await seedWorld(db, publisher);
-      const member = world.carol;
+      // Admin procedures may deactivate carol herself (a fuzzed userId); gina cannot deactivate gina.
+      const member = path.startsWith("admin.") ? world.gina : world.carol;
       // A plain member is refused these by role before any work is done; half their cases run as
       // the owner (a member too) so the handler behind the role check is fuzzed as well.
-      const callers = managedByRole.has(path) ? [world.carol, world.alice] : [world.carol];
+      const callers = managedByRole.has(path)
+        ? [world.carol, world.alice]
+        : path.startsWith("admin.")
+          ? [world.carol, world.gina]
+          : [world.carol];
       const guard = new WriteGuard(db);
       const tally: Record<string, number> = {};
       const base = (authzMatrix[path]?.input ?? (() => undefined)) as (w: World, me: Persona) => unknown;
@@ -649,6 +654,8 @@ const fakeWorld: World = {
   dave: { id: "d0000000-0000-4000-8000-000000000000", username: "dave", displayName: "Dave" },
   erin: { id: "e0000000-0000-4000-8000-000000000000", username: "erin", displayName: "Erin" },
   frank: { id: "f0000000-0000-4000-8000-000000000000", username: "frank", displayName: "Frank" },
+  gina: { id: "60000000-0000-4000-8000-000000000000", username: "gina", displayName: "Gina" },
+  hank: { id: "70000000-0000-4000-8000-000000000000", username: "hank", displayName: "Hank" },
   groupId: "10000000-0000-4000-8000-000000000000",
   dmId: "20000000-0000-4000-8000-000000000000",
   groupSeq: 3,

@@ -1,3 +1,4 @@
+import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
 import { conversationRouter } from "./routers/conversation";
 import { groupRouter } from "./routers/group";
@@ -19,6 +20,7 @@ export const appRouter = createTRPCRouter({
   push: pushRouter,
   group: groupRouter,
   sync: syncRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -4,6 +4,8 @@ import { ZodError, z } from "zod";
 import type { Db } from "@/db/types";
 import type { SessionUser } from "../auth/options";
 import type { Publisher } from "../realtime/publisher";
+import { requireSiteAdmin } from "../admin/admins";
+import { sessionIsCurrent } from "../auth/standing";
 import { AppError, isDatabaseUnavailable } from "../errors";
 import { logger } from "../logger";
 import { requireMembership } from "../messaging/membership";
@@ -66,6 +68,11 @@ export const publicProcedure = t.procedure.use(errorMapping);
 
 export const protectedProcedure = publicProcedure.use(async ({ ctx, type, next }) => {
   if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+  // Every caller, not only HTTP ones: a session ended elsewhere (signed out everywhere, a new
+  // password, a deactivation) is refused within the standing cache's few seconds.
+  if (!(await sessionIsCurrent(ctx.db, ctx.user.id, ctx.user.epoch))) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended. Sign in again." });
+  }
   if (type === "mutation") await spendMutation(ctx.user.id);
   return next({ ctx: { ...ctx, user: ctx.user } });
 });
@@ -80,3 +87,9 @@ export const memberProcedure = protectedProcedure
     const membership = await requireMembership(ctx.db, input.conversationId, ctx.user.id);
     return next({ ctx: { ...ctx, membership } });
   });
+
+/** Site administration: the caller must be an active site admin, checked fresh on every call. */
+export const adminProcedure = protectedProcedure.use(async ({ ctx, next }) => {
+  await requireSiteAdmin(ctx.db, ctx.user.id);
+  return next();
+});

@@ -5,6 +5,7 @@ import { authSecret } from "../config/secrets";
 import { env } from "../env";
 import { getAppDb } from "../db";
 import { logger } from "../logger";
+import { sessionIsCurrent } from "./standing";
 import { authThrottle, requestAddress } from "./throttle";
 
 export function authOptions(): NextAuthOptions {
@@ -34,27 +35,41 @@ export function authOptions(): NextAuthOptions {
             logger.info({ domain: "auth" }, "sign-in refused");
             return null;
           }
-          return { id: user.id, name: user.displayName, username: user.username };
+          return { id: user.id, name: user.displayName, username: user.username, epoch: user.epoch };
         },
       }),
     ],
     callbacks: {
+      // The epoch at sign-in rides in the token: raising the user's epoch ends the session.
       jwt({ token, user }) {
-        if (user) token.sub = user.id;
+        if (user) {
+          token.sub = user.id;
+          token.epoch = user.epoch ?? 0;
+        }
         return token;
       },
       session({ session, token }) {
-        if (session.user && token.sub) session.user.id = token.sub;
+        if (session.user && token.sub) {
+          session.user.id = token.sub;
+          session.user.epoch = typeof token.epoch === "number" ? token.epoch : 0;
+        }
         return session;
       },
     },
   };
 }
 
-export type SessionUser = { id: string; name?: string | null };
+export type SessionUser = {
+  id: string;
+  name?: string | null;
+  /** The session epoch its JWT carries; absent only for in-process callers (tests, the bench). */
+  epoch?: number;
+};
 
-/** The signed-in user of the current request, or null. */
+/** The signed-in user of the current request, or null (also when the session was ended). */
 export async function getSessionUser(): Promise<SessionUser | null> {
   const session = await getServerSession(authOptions());
-  return session?.user?.id ? { id: session.user.id, name: session.user.name } : null;
+  if (!session?.user?.id) return null;
+  const user = { id: session.user.id, name: session.user.name, epoch: session.user.epoch ?? 0 };
+  return (await sessionIsCurrent(await getAppDb(), user.id, user.epoch)) ? user : null;
 }

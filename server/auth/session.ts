@@ -1,5 +1,7 @@
 import { decode } from "next-auth/jwt";
+import type { DbOrTx } from "@/db/types";
 import type { SessionUser } from "./options";
+import { sessionIsCurrent } from "./standing";
 
 // next-auth's session cookie: the __Secure- name over https, and split into
 // name.0, name.1, ... when the token outgrows one cookie.
@@ -49,14 +51,29 @@ export async function sessionUserFromToken(token: string, secret: string): Promi
     return null;
   }
   if (!payload?.sub || typeof payload.exp !== "number" || payload.exp * 1000 <= now) return null;
-  const user: SessionUser = { id: payload.sub, name: typeof payload.name === "string" ? payload.name : null };
+  const user: SessionUser = {
+    id: payload.sub,
+    name: typeof payload.name === "string" ? payload.name : null,
+    // Tokens issued before epochs existed count as epoch 0, every user's first.
+    epoch: typeof payload.epoch === "number" ? payload.epoch : 0,
+  };
   if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
   cache.set(token, { user, expiresAtMs: payload.exp * 1000 });
   return user;
 }
 
-/** The signed-in user of a request's Cookie header, or null. */
-export async function sessionUserFromCookies(cookieHeader: string | undefined, secret: string) {
+/**
+ * The signed-in user of a request's Cookie header, or null: also when the
+ * session was ended (signed out everywhere, password changed, deactivated),
+ * which costs one cached lookup of the user's epoch.
+ */
+export async function sessionUserFromCookies(
+  cookieHeader: string | undefined,
+  secret: string,
+  db: DbOrTx,
+): Promise<SessionUser | null> {
   const token = sessionTokenFrom(cookieHeader);
-  return token ? sessionUserFromToken(token, secret) : null;
+  const user = token ? await sessionUserFromToken(token, secret) : null;
+  if (!user) return null;
+  return (await sessionIsCurrent(db, user.id, user.epoch ?? 0)) ? user : null;
 }

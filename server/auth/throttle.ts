@@ -4,7 +4,7 @@ import type { DbOrTx } from "@/db/types";
 import { env } from "../env";
 import { AppError } from "../errors";
 import { createLimiter, retryAfterSeconds, spend } from "../rate-limit";
-import { type PublicUser, verifyCredentials } from "./accounts";
+import { type SignInUser, verifyCredentials } from "./accounts";
 
 export type ThrottleLimits = {
   failuresPerUsername: number;
@@ -39,7 +39,7 @@ const usernameKey = (username: string) => username.trim().toLowerCase();
 
 export type AuthThrottle = {
   /** Checks the password unless the username or address is locked out; counts failures, a success resets the username. */
-  signIn(db: DbOrTx, attempt: { username: string; password: string; ip?: string }): Promise<PublicUser | null>;
+  signIn(db: DbOrTx, attempt: { username: string; password: string; ip?: string }): Promise<SignInUser | null>;
   /** Spends one sign-up of the address, or refuses with TOO_MANY_REQUESTS. */
   signUp(ip: string | undefined): Promise<void>;
 };

@@ -15,6 +15,7 @@ import { handlePusherWebhook, type WebhookCredentials } from "../presence/webhoo
 import { authorizeChannels, parseChannelAuthRequest } from "../realtime/authorize";
 import type { Publisher } from "../realtime/publisher";
 import { authenticateSocket, parseUserAuthRequest } from "../realtime/user-auth";
+import { findAvatar } from "../users/avatar";
 import { BodyTooLargeError, readBody } from "./body";
 import { downloadFile, type FileDeps, fileTarget, uploadFile } from "./files";
 import { clientIp, crossSiteRefusal, isJson } from "./guards";
@@ -113,7 +114,7 @@ async function trpc(req: IncomingMessage, res: ServerResponse, path: string, dep
   const ctx: Context = {
     db: deps.db,
     publisher: deps.publisher,
-    user: await sessionUserFromCookies(req.headers.cookie, deps.authSecret),
+    user: await sessionUserFromCookies(req.headers.cookie, deps.authSecret, deps.db),
     ip: clientIp(req.headers, req.socket.remoteAddress),
   };
   const url = req.url ?? "/";
@@ -179,7 +180,7 @@ async function signedInPost(req: IncomingMessage, res: ServerResponse, deps: Api
   }
   const body = await bodyOrRefuse(req, res, deps);
   if (body === null) return null;
-  const user = await sessionUserFromCookies(req.headers.cookie, deps.authSecret);
+  const user = await sessionUserFromCookies(req.headers.cookie, deps.authSecret, deps.db);
   if (!user) {
     send(res, 401, { error: "Sign in first" }, deps);
     return null;
@@ -245,6 +246,25 @@ async function filesDoor(req: IncomingMessage, res: ServerResponse, pathname: st
   if (target) return downloadFile(req, res, user, target, fileDeps, answer);
 }
 
+const AVATAR_PATH = /^\/api\/avatars\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** A user's uploaded avatar, to signed-in users; the URL carries a version, so it caches for long. */
+async function avatar(req: IncomingMessage, res: ServerResponse, userId: string, deps: ApiDeps) {
+  if (req.method !== "GET" && req.method !== "HEAD") return refuse(res, 405, "METHOD_NOT_SUPPORTED", "Use GET", deps);
+  const viewer = await sessionUserFromCookies(req.headers.cookie, deps.authSecret, deps.db);
+  if (!viewer) return refuse(res, 401, "UNAUTHORIZED", "Sign in first", deps);
+  const found = await findAvatar(deps.db, userId);
+  if (!found) return refuse(res, 404, "NOT_FOUND", "No avatar", deps);
+  res.writeHead(200, {
+    ...deps.headers?.(req),
+    "content-type": found.contentType,
+    "content-length": found.image.length,
+    "cache-control": "private, max-age=31536000, immutable",
+    "x-content-type-options": "nosniff",
+  });
+  res.end(req.method === "HEAD" ? undefined : found.image);
+}
+
 const TRPC_PREFIX = "/api/trpc/";
 
 /**
@@ -273,6 +293,7 @@ export function apiHandler(deps: ApiDeps) {
       else if (pathname === "/api/health") await health(res, deps);
       else if (pathname === "/api/files" || pathname.startsWith("/api/files/"))
         await filesDoor(req, res, pathname, deps);
+      else if (AVATAR_PATH.test(pathname)) await avatar(req, res, AVATAR_PATH.exec(pathname)?.[1] as string, deps);
       else return false;
     } catch (error) {
       log.error({ err: error, path: pathname }, "request failed");

@@ -1,4 +1,7 @@
+import { eq } from "drizzle-orm";
+import { users } from "@/db/schema";
 import type { Db } from "@/db/types";
+import { deactivateUser } from "../admin/users";
 import { createGroup } from "../groups/info";
 import { removeMember, setRole } from "../groups/membership";
 import { openDm } from "../messaging/direct";
@@ -10,7 +13,8 @@ import { testSendDeps } from "./conversations";
 /**
  * The standing cast of the security suites: alice owns "Launch team" with bob
  * as admin and carol and frank as members; dave was a member until alice
- * removed him; alice and bob share a DM; erin is signed up and in nothing.
+ * removed him; alice and bob share a DM; erin is signed up and in nothing;
+ * gina is a site admin in nothing; hank was deactivated.
  */
 export type World = {
   alice: Persona;
@@ -19,6 +23,8 @@ export type World = {
   dave: Persona;
   erin: Persona;
   frank: Persona;
+  gina: Persona;
+  hank: Persona;
   groupId: string;
   dmId: string;
   /** The group's last seq once seeded: carol's "Slides are up". */
@@ -29,7 +35,7 @@ export type World = {
 
 /** Seeds a fresh world through the domain functions, so its state is one the app can reach. */
 export async function seedWorld(db: Db, publisher: Publisher): Promise<World> {
-  const [alice, bob, carol, dave, erin, frank] = await createPersonas(
+  const [alice, bob, carol, dave, erin, frank, gina, hank] = await createPersonas(
     db,
     "alice",
     "bob",
@@ -37,6 +43,8 @@ export async function seedWorld(db: Db, publisher: Publisher): Promise<World> {
     "dave",
     "erin",
     "frank",
+    "gina",
+    "hank",
   );
   const deps = { publisher };
   const group = await createGroup(
@@ -74,6 +82,8 @@ export async function seedWorld(db: Db, publisher: Publisher): Promise<World> {
     { conversationId: dm.conversationId, clientMsgId: `w-${alice.id}-2`, body: "Got a minute?" },
     send,
   );
+  await db.update(users).set({ isAdmin: true }).where(eq(users.id, gina.id));
+  await deactivateUser(db, gina.id, { userId: hank.id }, deps);
   return {
     alice,
     bob,
@@ -81,6 +91,8 @@ export async function seedWorld(db: Db, publisher: Publisher): Promise<World> {
     dave,
     erin,
     frank,
+    gina,
+    hank,
     groupId,
     dmId: dm.conversationId,
     groupSeq: last.seq,

@@ -1,4 +1,4 @@
-import { and, asc, eq, ilike, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, ilike, isNull, ne, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { checkText } from "@/lib/text";
 import { users } from "@/db/schema";
@@ -61,7 +61,11 @@ export async function searchUsers(
     .select({ id: users.id, username: users.username, displayName: users.displayName, avatarUrl: users.avatarUrl })
     .from(users)
     .where(
-      and(ne(users.id, userId), or(ilike(users.username, `${escaped}%`), ilike(users.displayName, `%${escaped}%`))),
+      and(
+        ne(users.id, userId),
+        isNull(users.deactivatedAt),
+        or(ilike(users.username, `${escaped}%`), ilike(users.displayName, `%${escaped}%`)),
+      ),
     )
     .orderBy(sql`lower(${users.username}) <> lower(${input.query})`, asc(users.username))
     .limit(input.limit);

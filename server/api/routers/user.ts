@@ -1,4 +1,5 @@
 import { me, searchUsers, searchUsersInput, updateProfile, updateProfileInput } from "../../users/profile";
+import { setAvatar, setAvatarInput } from "../../users/avatar";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
 
 export const userRouter = createTRPCRouter({
@@ -7,4 +8,7 @@ export const userRouter = createTRPCRouter({
   updateProfile: protectedProcedure
     .input(updateProfileInput)
     .mutation(({ ctx, input }) => updateProfile(ctx.db, ctx.user.id, input)),
+  setAvatar: protectedProcedure
+    .input(setAvatarInput)
+    .mutation(({ ctx, input }) => setAvatar(ctx.db, ctx.user.id, input)),
 });
