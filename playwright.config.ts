@@ -11,6 +11,9 @@ const distDir = port === 3210 ? ".next" : `.next-e2e-${port}`;
 const baseURL = `http://localhost:${port}`;
 // The notifications spec's local push service (e2e/push-service.ts): the only http endpoint the app may push to.
 const pushServicePort = port + 7;
+// e2e/sso.spec.ts starts an OpenID provider and a second Chorus (same build, its own data) that
+// signs in with it: a "Sign in with …" button on every spec's sign-in page would change what they test.
+export const ssoPorts = { oidc: port + 1000, app: port + 2000, soketi: soketiPort + 2000 };
 
 // Debian's Chromium when present (Playwright's own browser download is not
 // available everywhere); otherwise Playwright's bundled Chromium.
@@ -73,6 +76,8 @@ export default defineConfig({
       // Link previews reach the spec's local page on the next port (loopback is refused otherwise).
       LINK_PREVIEW_ALLOW_HOSTS: `127.0.0.1:${port + 1}`,
       UPLOAD_MAX_BYTES: String(5 * 1024 * 1024),
+      // e2e/admin.spec.ts signs up this username and finds it a site admin.
+      ADMIN_USERNAMES: "e2e_root",
       // Short throttles so e2e waits stay brief; production defaults are in server/env.js.
       ...(process.env.E2E_EXTRA_ENV ? JSON.parse(process.env.E2E_EXTRA_ENV) : {}),
     },

@@ -10,10 +10,23 @@ import { useTRPC } from "./trpc";
 
 type Mode = "sign-in" | "sign-up";
 
-export function AuthForm({ mode, next = "/" }: { mode: Mode; next?: string }) {
+export type AuthFormProps = {
+  mode: Mode;
+  next?: string;
+  /** How this server lets people sign up (read on the server, per request). */
+  signUpMode?: "open" | "invite" | "closed";
+  /** An invite code from the link that brought the person here. */
+  inviteCode?: string;
+  /** Single sign-on, when the server has an OpenID provider: its button label. */
+  sso?: { id: string; name: string } | null;
+  /** Why the last single sign-on was refused (shown as text, never markup). */
+  initialError?: string;
+};
+
+export function AuthForm({ mode, next = "/", signUpMode = "open", inviteCode, sso, initialError }: AuthFormProps) {
   const trpc = useTRPC();
   const router = useRouter();
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(initialError ?? null);
   const [pending, setPending] = useState(false);
   // Until React has hydrated, a click would submit the form natively and lose the input.
   const [hydrated, setHydrated] = useState(false);
@@ -29,7 +42,13 @@ export function AuthForm({ mode, next = "/" }: { mode: Mode; next?: string }) {
     const password = String(form.get("password") ?? "");
     try {
       if (mode === "sign-up") {
-        await register.mutateAsync({ username, password, displayName: String(form.get("displayName") ?? "") });
+        const invite = String(form.get("inviteCode") ?? "").trim();
+        await register.mutateAsync({
+          username,
+          password,
+          displayName: String(form.get("displayName") ?? ""),
+          ...(invite ? { inviteCode: invite } : {}),
+        });
       }
       const result = await signIn("credentials", { username, password, redirect: false });
       if (!result || result.error) {
@@ -79,6 +98,20 @@ export function AuthForm({ mode, next = "/" }: { mode: Mode; next?: string }) {
             minLength={8}
           />
         </label>
+        {isSignUp && (signUpMode === "invite" || inviteCode) && (
+          <label className="field">
+            Invite code
+            <input name="inviteCode" defaultValue={inviteCode} autoComplete="off" data-testid="invite-code" />
+          </label>
+        )}
+        {isSignUp && signUpMode === "invite" && !inviteCode && (
+          <p className="muted">This server is invite-only: paste the code from your invite link.</p>
+        )}
+        {isSignUp && signUpMode === "closed" && (
+          <p className="muted" data-testid="sign-up-closed">
+            Sign-up is closed on this server. Ask an administrator for an account.
+          </p>
+        )}
         {error && (
           <p className="error" role="alert" data-testid="auth-error">
             {error}
@@ -87,6 +120,17 @@ export function AuthForm({ mode, next = "/" }: { mode: Mode; next?: string }) {
         <button className="btn" type="submit" disabled={pending || !hydrated}>
           {isSignUp ? "Sign up" : "Sign in"}
         </button>
+        {!isSignUp && sso && (
+          <button
+            className="btn btn-ghost"
+            type="button"
+            disabled={!hydrated}
+            onClick={() => void signIn(sso.id, { callbackUrl: safeNextPath(next) })}
+            data-testid="sso-sign-in"
+          >
+            Sign in with {sso.name}
+          </button>
+        )}
         <p className="muted">
           {isSignUp ? (
             <>

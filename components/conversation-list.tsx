@@ -1,5 +1,6 @@
 "use client";
 import { signOut } from "next-auth/react";
+import Link from "next/link";
 import { type KeyboardEvent, type MouseEvent, useMemo, useRef, useState } from "react";
 import { Avatar, type PresenceStatus } from "./avatar";
 import type { ChatApi } from "./chat-api";
@@ -77,6 +78,9 @@ export function ConversationList() {
         >
           <BellIcon />
         </button>
+        <Link href="/profile" className="btn btn-small btn-ghost" data-testid="profile-link">
+          Profile
+        </Link>
         <button
           type="button"
           className="icon-btn"

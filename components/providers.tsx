@@ -7,6 +7,7 @@ import type { AppRouter } from "@/server/api/root";
 import type { RealtimeClientConfig } from "@/server/realtime/config";
 import { MAX_TRPC_BATCH } from "@/lib/limits";
 import { RealtimeProvider } from "./realtime";
+import { endedSessionLink } from "./session-ended";
 import { TRPCProvider } from "./trpc";
 
 function makeQueryClient() {
@@ -26,6 +27,7 @@ export function Providers({ children, realtime }: { children: ReactNode; realtim
           enabled: (op) =>
             op.direction === "down" && op.result instanceof Error && process.env.NODE_ENV === "development",
         }),
+        endedSessionLink<AppRouter>(),
         httpBatchLink({ url: "/api/trpc", transformer: superjson, maxItems: MAX_TRPC_BATCH }),
       ],
     }),

@@ -31,3 +31,14 @@ export async function requireSiteAdmin(db: DbOrTx, userId: string, named: string
     throw new AppError("FORBIDDEN", "Only site admins can do this");
   }
 }
+
+/** Whether the user is an active site admin (for pages deciding what to show). */
+export async function isAdminUser(db: DbOrTx, userId: string): Promise<boolean> {
+  try {
+    await requireSiteAdmin(db, userId);
+    return true;
+  } catch (error) {
+    if (error instanceof AppError && error.code === "FORBIDDEN") return false;
+    throw error;
+  }
+}

@@ -17,7 +17,11 @@ export const STANDING_CACHE_MS = 2_000;
 const MAX_CACHED = 50_000;
 
 type Entry = { standing: Promise<Standing | null>; at: number };
-const cacheByDb = new WeakMap<object, Map<string, Entry>>();
+// On globalThis: the lean API path and Next's bundled pages are separate module graphs in one
+// process, and a change made through one (a reactivation) must be forgotten by both.
+const globalForStanding = globalThis as unknown as { chorusStanding?: WeakMap<object, Map<string, Entry>> };
+globalForStanding.chorusStanding ??= new WeakMap();
+const cacheByDb = globalForStanding.chorusStanding;
 
 function cacheOf(db: DbOrTx): Map<string, Entry> {
   let cache = cacheByDb.get(db);

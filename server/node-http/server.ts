@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { resolveResponse } from "@trpc/server/http";
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import { users } from "@/db/schema";
 import type { Db } from "@/db/types";
 import { MAX_TRPC_BATCH } from "@/lib/limits";
 import { appRouter } from "../api/root";
@@ -16,6 +17,9 @@ import { authorizeChannels, parseChannelAuthRequest } from "../realtime/authoriz
 import type { Publisher } from "../realtime/publisher";
 import { authenticateSocket, parseUserAuthRequest } from "../realtime/user-auth";
 import { findAvatar } from "../users/avatar";
+import { requireSiteAdmin } from "../admin/admins";
+import { AppError } from "../errors";
+import { exportFileName, userExport } from "../export/export";
 import { BodyTooLargeError, readBody } from "./body";
 import { downloadFile, type FileDeps, fileTarget, uploadFile } from "./files";
 import { clientIp, crossSiteRefusal, isJson } from "./guards";
@@ -265,6 +269,46 @@ async function avatar(req: IncomingMessage, res: ServerResponse, userId: string,
   res.end(req.method === "HEAD" ? undefined : found.image);
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * GET /api/export: the signed-in person's data as a zip, streamed as it is
+ * made; `?userId=` exports someone else's, for site admins only.
+ */
+async function dataExport(req: IncomingMessage, res: ServerResponse, deps: ApiDeps) {
+  if (req.method !== "GET") return refuse(res, 405, "METHOD_NOT_SUPPORTED", "Use GET", deps);
+  const viewer = await sessionUserFromCookies(req.headers.cookie, deps.authSecret, deps.db);
+  if (!viewer) return refuse(res, 401, "UNAUTHORIZED", "Sign in first", deps);
+  const asked = new URL(req.url ?? "/", "http://localhost").searchParams.get("userId");
+  if (asked !== null && !UUID.test(asked)) return refuse(res, 400, "BAD_REQUEST", "userId must be a UUID", deps);
+  const userId = asked ?? viewer.id;
+  try {
+    if (userId !== viewer.id) await requireSiteAdmin(deps.db, viewer.id);
+    const [user] = await deps.db.select({ username: users.username }).from(users).where(eq(users.id, userId)).limit(1);
+    if (!user) throw new AppError("NOT_FOUND", "No such user");
+    const chunks = userExport(deps.db, userId);
+    const first = await chunks.next();
+    res.writeHead(200, {
+      ...deps.headers?.(req),
+      "content-type": "application/zip",
+      "content-disposition": `attachment; filename="${exportFileName(user.username)}"`,
+      "cache-control": "no-store",
+    });
+    if (!first.done) res.write(first.value);
+    for await (const chunk of chunks) {
+      if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve));
+    }
+    res.end();
+    log.info({ viewerId: viewer.id, userId }, "data exported");
+  } catch (error) {
+    if (error instanceof AppError && !res.headersSent) {
+      const status = error.code === "FORBIDDEN" ? 403 : error.code === "NOT_FOUND" ? 404 : 400;
+      return refuse(res, status, error.code, error.message, deps);
+    }
+    throw error;
+  }
+}
+
 const TRPC_PREFIX = "/api/trpc/";
 
 /**
@@ -293,6 +337,7 @@ export function apiHandler(deps: ApiDeps) {
       else if (pathname === "/api/health") await health(res, deps);
       else if (pathname === "/api/files" || pathname.startsWith("/api/files/"))
         await filesDoor(req, res, pathname, deps);
+      else if (pathname === "/api/export") await dataExport(req, res, deps);
       else if (AVATAR_PATH.test(pathname)) await avatar(req, res, AVATAR_PATH.exec(pathname)?.[1] as string, deps);
       else return false;
     } catch (error) {
