@@ -47,12 +47,13 @@ export function createChatApi(client: Client) {
     async history(
       conversationId: string,
       opts: { beforeSeq?: number; afterSeq?: number; limit: number },
-    ): Promise<{ messages: WireMessage[]; hasMore: boolean; changeSeq: number }> {
+    ): Promise<{ messages: WireMessage[]; hasMore: boolean; changeSeq: number; removedThroughSeq: number }> {
       const res = await client.message.history.query({ conversationId, ...opts });
       return {
         messages: [...res.messages].sort((a, b) => a.seq - b.seq),
         hasMore: res.hasMore,
         changeSeq: res.changeSeq,
+        removedThroughSeq: res.removedThroughSeq,
       };
     },
 

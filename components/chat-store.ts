@@ -52,6 +52,8 @@ export type MessagesState = {
   pending: PendingMessage[];
   /** The conversation's change count the loaded items are current to: message.changes starts here. */
   changeSeq: number;
+  /** Messages up to this seq were removed by retention (0 or absent: none). */
+  removedThroughSeq?: number;
 };
 
 export const chatKeys = {

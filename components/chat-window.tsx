@@ -66,6 +66,7 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
         hasOlder: prev ? prev.hasOlder : page.hasMore,
         pending: prev?.pending ?? [],
         changeSeq: prev ? Math.min(prev.changeSeq, page.changeSeq) : page.changeSeq,
+        removedThroughSeq: page.removedThroughSeq,
       };
     },
     staleTime: Number.POSITIVE_INFINITY,
@@ -85,6 +86,7 @@ export function ChatWindow({ conversationId }: { conversationId: string }) {
         ...s,
         items: mergeMessages(s.items, page.messages),
         hasOlder: page.hasMore,
+        removedThroughSeq: page.removedThroughSeq,
       }));
     } catch (e) {
       console.error("loading older messages failed", e);

@@ -152,6 +152,12 @@ function renderRow(row: Row, props: MessageListProps, highlightSeq: number | nul
           {props.loadingOlder ? "Loading earlier messages…" : "Scroll up for earlier messages"}
         </div>
       );
+    case "removed":
+      return (
+        <div className="msg-older muted" role="note" data-testid="history-removed">
+          Older messages were removed by this server's retention policy
+        </div>
+      );
     case "day":
       return (
         <div className="day-sep" data-testid="day-separator">

@@ -7,6 +7,7 @@ import { dayKey, dayLabel } from "./format";
 
 export type Row =
   | { type: "older"; key: string }
+  | { type: "removed"; key: string }
   | { type: "day"; key: string; label: string }
   | { type: "unread"; key: string }
   | { type: "message"; key: string; m: WireMessage; own: boolean; runStart: boolean }
@@ -16,7 +17,7 @@ export type Row =
 const RUN_GAP_MS = 5 * 60_000;
 
 export function buildRows(
-  state: Pick<MessagesState, "items" | "hasOlder" | "pending">,
+  state: Pick<MessagesState, "items" | "hasOlder" | "pending" | "removedThroughSeq">,
   meId: string,
   firstUnreadSeq: number | null,
   loadingOlder: boolean,
@@ -24,6 +25,7 @@ export function buildRows(
 ): Row[] {
   const rows: Row[] = [];
   if (state.hasOlder || loadingOlder) rows.push({ type: "older", key: "older" });
+  else if ((state.removedThroughSeq ?? 0) > 0) rows.push({ type: "removed", key: "removed" });
   let lastDay = "";
   let prev: WireMessage | null = null;
   for (const m of state.items) {
@@ -58,7 +60,7 @@ export function buildRows(
 /** A first guess of a row's height before it is measured. */
 export function estimateRow(row: Row | undefined): number {
   if (!row) return 48;
-  if (row.type === "day" || row.type === "unread" || row.type === "older") return 40;
+  if (row.type === "day" || row.type === "unread" || row.type === "older" || row.type === "removed") return 40;
   if (row.type === "message") {
     const extras = (row.m.replyTo ? 36 : 0) + ((row.m.reactions?.length ?? 0) > 0 ? 32 : 0);
     return (row.runStart ? 64 : 44) + Math.floor(row.m.body.length / 60) * 20 + extras;

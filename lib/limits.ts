@@ -47,3 +47,4 @@ export const MAX_INVITE_HOURS = 24 * 90;
 /** An avatar upload (the browser shrinks a photo first), before the server resizes it to AVATAR_PIXELS square. */
 export const MAX_AVATAR_UPLOAD_BYTES = 160 * 1024;
 export const AVATAR_PIXELS = 128;
+export const MAX_RETENTION_DAYS = 36500;

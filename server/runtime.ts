@@ -11,6 +11,7 @@ import { startPresenceSweeper } from "./presence/sweeper";
 import { pushConfig } from "./push/config";
 import { startPushWorker } from "./push/worker";
 import { flushPublished } from "./realtime/announce";
+import { startRetentionWorker } from "./retention/retention";
 import { startOutboxWorker } from "./realtime/outbox-worker";
 import type { Publisher } from "./realtime/publisher";
 import { closeSharedRedis, redisReady } from "./rate-limit";
@@ -34,6 +35,7 @@ export async function startServerRuntime(publisher: Publisher): Promise<ServerRu
       ? []
       : [startPreviewWorker(db, { publisher, fetch: { allowHosts: allowHostsFrom(env.LINK_PREVIEW_ALLOW_HOSTS) } })]),
     startInstanceBeat(db, appVersion()),
+    startRetentionWorker(db),
     // Pending receipts.changed hints and "published" marks go out before the process exits.
     { stop: () => getReceiptsNotifier().flush() },
     { stop: () => flushPublished(db) },

@@ -231,6 +231,16 @@ export const authzMatrix: Record<string, MatrixRow> = {
     expect: groupMembers,
     variants: { "the DM": { input: (w) => ({ conversationId: w.dmId, typing: false }), expect: dmMembers } },
   },
+  "conversation.setRetention": {
+    input: (w) => ({ conversationId: w.groupId, days: 30 }),
+    expect: groupOwner,
+    variants: {
+      "the DM": {
+        input: (w) => ({ conversationId: w.dmId, days: 30 }),
+        expect: { ...dmMembers, admin: "BAD_REQUEST", owner: "BAD_REQUEST" },
+      },
+    },
+  },
   "conversation.unreadTotal": { input: () => undefined, expect: anyoneSignedIn },
   "conversation.searchMembers": {
     input: (w) => ({ conversationId: w.groupId, query: "a" }),

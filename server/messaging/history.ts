@@ -27,6 +27,8 @@ export type HistoryPage = {
    * and reaction up to it shows in the page; pass it to message.changes to catch up.
    */
   changeSeq: number;
+  /** Messages up to this seq were removed by retention (0: none the member could see). */
+  removedThroughSeq: number;
 };
 
 /**
@@ -53,5 +55,10 @@ export async function readHistory(db: DbOrTx, userId: string, input: HistoryInpu
   });
 
   const page = rows.slice(0, limit).map(({ changeSeq: _, ...message }) => message);
-  return { messages: page, hasMore: rows.length > limit, changeSeq: conversation.changeSeq };
+  return {
+    messages: page,
+    hasMore: rows.length > limit,
+    changeSeq: conversation.changeSeq,
+    removedThroughSeq: conversation.retainedFromSeq > member.joinedSeq ? conversation.retainedFromSeq : 0,
+  };
 }

@@ -9,14 +9,14 @@ import type { Publisher } from "../realtime/publisher";
 // per member when a message arrives. A member who left stops counting at left_seq.
 
 /**
- * unread = messages in the member's window (max(read_seq, joined_seq), min(last_seq, left_seq)]
- * minus the tombstones in that window. Deleting writes nothing per member:
+ * unread = messages in the member's window (max(read_seq, joined_seq, retained_from_seq), min(last_seq, left_seq)]
+ * minus the tombstones in that window (messages retention removed are never unread). Deleting writes nothing per member:
  * the count reads only deleted rows of the window, along messages_deleted_idx,
  * so it is exact whenever the message was deleted and never negative.
  * Expects `c` (conversations) and `m` (members) in scope.
  */
 export const unreadSql = sql`(with w as (
-    select greatest(m.read_seq, m.joined_seq) as after, least(c.last_seq, coalesce(m.left_seq, c.last_seq)) as upto
+    select greatest(m.read_seq, m.joined_seq, c.retained_from_seq) as after, least(c.last_seq, coalesce(m.left_seq, c.last_seq)) as upto
   )
   select greatest(0, w.upto - w.after - (
     select count(*) from messages d

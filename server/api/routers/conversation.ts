@@ -1,3 +1,4 @@
+import { setRetention, setRetentionInput } from "../../retention/retention";
 import { listConversations, listConversationsInput } from "../../messaging/conversation-list";
 import { describeConversation, muteInput } from "../../messaging/conversation";
 import { muteConversation, unreadTotal } from "../../messaging/unread";
@@ -8,6 +9,9 @@ import { announceTyping, typingInput } from "../../presence/typing";
 import { createTRPCRouter, memberProcedure, protectedProcedure } from "../trpc";
 
 export const conversationRouter = createTRPCRouter({
+  setRetention: memberProcedure
+    .input(setRetentionInput)
+    .mutation(({ ctx, input }) => setRetention(ctx.db, ctx.membership, input)),
   list: protectedProcedure
     .input(listConversationsInput)
     .query(({ ctx, input }) => listConversations(ctx.db, ctx.user.id, input)),
