@@ -63,17 +63,29 @@ export async function sessionUserFromToken(token: string, secret: string): Promi
 }
 
 /**
- * The signed-in user of a request's Cookie header, or null: also when the
- * session was ended (signed out everywhere, password changed, deactivated),
- * which costs one cached lookup of the user's epoch.
+ * The user a request's Cookie header names, or null; whether that session
+ * is still current is not checked here (tRPC's protectedProcedure does it,
+ * so a database outage answers as every other procedure failure does).
  */
 export async function sessionUserFromCookies(
   cookieHeader: string | undefined,
   secret: string,
-  db: DbOrTx,
 ): Promise<SessionUser | null> {
   const token = sessionTokenFrom(cookieHeader);
-  const user = token ? await sessionUserFromToken(token, secret) : null;
+  return token ? sessionUserFromToken(token, secret) : null;
+}
+
+/**
+ * The signed-in user of a request, or null: also when the session was ended
+ * (signed out everywhere, password changed, deactivated), which costs one
+ * cached lookup of the user's epoch. For endpoints outside tRPC.
+ */
+export async function currentSessionUser(
+  cookieHeader: string | undefined,
+  secret: string,
+  db: DbOrTx,
+): Promise<SessionUser | null> {
+  const user = await sessionUserFromCookies(cookieHeader, secret);
   if (!user) return null;
   return (await sessionIsCurrent(db, user.id, user.epoch ?? 0)) ? user : null;
 }

@@ -8,7 +8,7 @@ import { MAX_TRPC_BATCH } from "@/lib/limits";
 import { appRouter } from "../api/root";
 import type { Context } from "../api/trpc";
 import type { SessionUser } from "../auth/options";
-import { sessionUserFromCookies } from "../auth/session";
+import { currentSessionUser, sessionUserFromCookies } from "../auth/session";
 import { env } from "../env";
 import { storageFromEnv, uploadSpoolDir } from "../files/from-env";
 import { logger } from "../logger";
@@ -18,7 +18,7 @@ import type { Publisher } from "../realtime/publisher";
 import { authenticateSocket, parseUserAuthRequest } from "../realtime/user-auth";
 import { findAvatar } from "../users/avatar";
 import { requireSiteAdmin } from "../admin/admins";
-import { AppError } from "../errors";
+import { AppError, isDatabaseUnavailable } from "../errors";
 import { exportFileName, userExport } from "../export/export";
 import { BodyTooLargeError, readBody } from "./body";
 import { downloadFile, type FileDeps, fileTarget, uploadFile } from "./files";
@@ -118,7 +118,7 @@ async function trpc(req: IncomingMessage, res: ServerResponse, path: string, dep
   const ctx: Context = {
     db: deps.db,
     publisher: deps.publisher,
-    user: await sessionUserFromCookies(req.headers.cookie, deps.authSecret, deps.db),
+    user: await sessionUserFromCookies(req.headers.cookie, deps.authSecret),
     ip: clientIp(req.headers, req.socket.remoteAddress),
   };
   const url = req.url ?? "/";
@@ -184,7 +184,7 @@ async function signedInPost(req: IncomingMessage, res: ServerResponse, deps: Api
   }
   const body = await bodyOrRefuse(req, res, deps);
   if (body === null) return null;
-  const user = await sessionUserFromCookies(req.headers.cookie, deps.authSecret, deps.db);
+  const user = await currentSessionUser(req.headers.cookie, deps.authSecret, deps.db);
   if (!user) {
     send(res, 401, { error: "Sign in first" }, deps);
     return null;
@@ -238,7 +238,7 @@ async function filesDoor(req: IncomingMessage, res: ServerResponse, pathname: st
     const refusal = crossSiteRefusal(req.headers);
     if (refusal) return refuse(res, 403, "FORBIDDEN", refusal, deps);
   }
-  const user = await sessionUserFromCookies(req.headers.cookie, deps.authSecret);
+  const user = await currentSessionUser(req.headers.cookie, deps.authSecret, deps.db);
   if (!user) return refuse(res, 401, "UNAUTHORIZED", "Sign in first", deps);
   const fileDeps: FileDeps = {
     db: deps.db,
@@ -255,7 +255,7 @@ const AVATAR_PATH = /^\/api\/avatars\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 /** A user's uploaded avatar, to signed-in users; the URL carries a version, so it caches for long. */
 async function avatar(req: IncomingMessage, res: ServerResponse, userId: string, deps: ApiDeps) {
   if (req.method !== "GET" && req.method !== "HEAD") return refuse(res, 405, "METHOD_NOT_SUPPORTED", "Use GET", deps);
-  const viewer = await sessionUserFromCookies(req.headers.cookie, deps.authSecret, deps.db);
+  const viewer = await currentSessionUser(req.headers.cookie, deps.authSecret, deps.db);
   if (!viewer) return refuse(res, 401, "UNAUTHORIZED", "Sign in first", deps);
   const found = await findAvatar(deps.db, userId);
   if (!found) return refuse(res, 404, "NOT_FOUND", "No avatar", deps);
@@ -277,7 +277,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 async function dataExport(req: IncomingMessage, res: ServerResponse, deps: ApiDeps) {
   if (req.method !== "GET") return refuse(res, 405, "METHOD_NOT_SUPPORTED", "Use GET", deps);
-  const viewer = await sessionUserFromCookies(req.headers.cookie, deps.authSecret, deps.db);
+  const viewer = await currentSessionUser(req.headers.cookie, deps.authSecret, deps.db);
   if (!viewer) return refuse(res, 401, "UNAUTHORIZED", "Sign in first", deps);
   const asked = new URL(req.url ?? "/", "http://localhost").searchParams.get("userId");
   if (asked !== null && !UUID.test(asked)) return refuse(res, 400, "BAD_REQUEST", "userId must be a UUID", deps);
@@ -341,6 +341,14 @@ export function apiHandler(deps: ApiDeps) {
       else if (AVATAR_PATH.test(pathname)) await avatar(req, res, AVATAR_PATH.exec(pathname)?.[1] as string, deps);
       else return false;
     } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        // Channel auth, socket sign-in and export read the session's standing: an outage says so, as tRPC does.
+        log.warn({ err: error, path: pathname }, "request failed: database unavailable");
+        if (!res.headersSent) {
+          refuse(res, 503, "SERVICE_UNAVAILABLE", "The database is unavailable right now. Please retry shortly.", deps);
+        } else res.destroy();
+        return true;
+      }
       log.error({ err: error, path: pathname }, "request failed");
       if (!res.headersSent)
         refuse(res, 500, "INTERNAL_SERVER_ERROR", "Something went wrong on our side. Please try again.", deps);
