@@ -14,6 +14,7 @@ const pushServicePort = port + 7;
 // e2e/sso.spec.ts starts an OpenID provider and a second Chorus (same build, its own data) that
 // signs in with it: a "Sign in with …" button on every spec's sign-in page would change what they test.
 export const ssoPorts = { oidc: port + 1000, app: port + 2000, soketi: soketiPort + 2000 };
+export const e2eDistDir = distDir;
 
 // Debian's Chromium when present (Playwright's own browser download is not
 // available everywhere); otherwise Playwright's bundled Chromium.

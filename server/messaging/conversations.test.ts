@@ -200,7 +200,7 @@ describe.each(testDrivers)("conversations (%s)", (driver) => {
       expect(latest.messages[0]).toMatchObject({ body: "m12", senderId: bob.id, senderName: "Bob" });
       expect(latest.messages[0].id).toMatch(/^\d+$/);
       const older = await as(bob).message.history({ conversationId: group, beforeSeq: 3 });
-      expect(older).toEqual({ messages: expect.any(Array), hasMore: false, changeSeq: 0 });
+      expect(older).toEqual({ messages: expect.any(Array), hasMore: false, changeSeq: 0, removedThroughSeq: 0 });
       expect(older.messages.map((m) => m.seq)).toEqual([2, 1]);
     });
 
