@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
+import path from "node:path";
 import { createServer, type Server } from "node:http";
 import type { Page } from "@playwright/test";
 import Provider from "oidc-provider";
@@ -61,7 +62,9 @@ test.beforeAll(async () => {
   await new Promise<void>((resolve) => idp.listen(ssoPorts.oidc, "127.0.0.1", resolve));
 
   rmSync(dataDir, { recursive: true, force: true });
-  chorus = spawn(process.execPath, ["scripts/start.mjs"], {
+  // The bundle the e2e web server built and runs (scripts/start.mjs would rebuild it in place
+  // whenever Next's first build rewrote tsconfig.json, under the running server's feet).
+  chorus = spawn(process.execPath, [path.join(e2eDistDir, "chorus", "server.mjs")], {
     stdio: ["ignore", "inherit", "inherit"],
     env: {
       ...process.env,
