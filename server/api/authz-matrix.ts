@@ -277,6 +277,8 @@ export const authzMatrix: Record<string, MatrixRow> = {
       admin: "FORBIDDEN",
       owner: "FORBIDDEN",
       removed: "FORBIDDEN",
+      siteAdmin: "FORBIDDEN",
+      deactivated: "UNAUTHORIZED",
     },
   },
   "message.markRead": { input: (w) => ({ conversationId: w.groupId, seq: 1 }), expect: groupMembers },
