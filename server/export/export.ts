@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, lte, type SQL } from "drizzle-orm";
 import { strToU8, Zip, ZipDeflate } from "fflate";
-import { conversations, members, messages, users } from "@/db/schema";
+import { conversations, files, members, messages, users } from "@/db/schema";
 import type { DbOrTx } from "@/db/types";
 import { AppError } from "../errors";
 
@@ -13,7 +13,7 @@ profile.json        your account
 conversations.json  the conversations you are or were in, your role and read position
 messages/<id>.json  the messages of each conversation you can see (from when you joined
                     until you left); deleted messages keep their place without their text
-files.json          metadata of files you shared (this server has no file uploads yet)
+files.json          metadata of the files you uploaded (name, type, size, where shared)
 `;
 
 /**
@@ -75,7 +75,25 @@ export async function* userExport(db: DbOrTx, userId: string): AsyncGenerator<Ui
     .where(eq(members.userId, userId))
     .orderBy(asc(members.joinedAt));
   whole("conversations.json", memberships);
-  whole("files.json", []);
+  const uploaded = await db
+    .select({
+      id: files.id,
+      name: files.name,
+      mime: files.mime,
+      size: files.size,
+      width: files.width,
+      height: files.height,
+      conversationId: files.conversationId,
+      messageId: files.messageId,
+      createdAt: files.createdAt,
+    })
+    .from(files)
+    .where(eq(files.uploaderId, userId))
+    .orderBy(asc(files.createdAt));
+  whole(
+    "files.json",
+    uploaded.map((f) => ({ ...f, messageId: f.messageId === null ? null : f.messageId.toString() })),
+  );
   yield* drain();
 
   for (const m of memberships) {
