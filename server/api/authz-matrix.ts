@@ -407,4 +407,10 @@ export const authzMatrix: Record<string, MatrixRow> = {
   "admin.users.setAdmin": { input: (w) => ({ userId: w.frank.id, admin: true }), expect: siteAdmins },
   "admin.invites.create": { input: () => ({ maxUses: 5, expiresInHours: 24 }), expect: siteAdmins },
   "admin.health": { input: () => undefined, expect: siteAdmins },
+  // Moderation: a site admin deletes any message, in a conversation they are not in too.
+  "admin.messages.delete": {
+    input: (w) => ({ conversationId: w.groupId, seq: w.kickoffSeq }),
+    expect: siteAdmins,
+    variants: { "in a DM": { input: (w) => ({ conversationId: w.dmId, seq: 1 }), expect: siteAdmins } },
+  },
 };

@@ -1,13 +1,13 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Db } from "@/db/types";
+import type { Db, Tx } from "@/db/types";
 import { AppError } from "../errors";
 import { env } from "../env";
 import { commitAndAnnounce } from "../realtime/announce";
 import type { MessageUpdate } from "../realtime/events";
 import type { Publisher } from "../realtime/publisher";
 import { mayMentionAll, mentionAllRefusal, parseMentions } from "./mentions";
-import { openChange, stampChange, unchanged } from "./message-changes";
+import { openChange, openModeration, stampChange, unchanged } from "./message-changes";
 import { applyBlockedWords, type BlockedWords, blockedWordsFromEnv, normalizeBody } from "./message-rules";
 
 export const editMessageInput = z.object({
@@ -83,14 +83,35 @@ export async function deleteMessage(
     if (target.message.senderId !== input.userId && !moderator) {
       throw new AppError("FORBIDDEN", "Only the author or a group owner or admin can delete a message");
     }
-    if (target.message.kind !== "text") throw new AppError("BAD_REQUEST", "System messages cannot be deleted");
-    if (target.message.deletedAt) return unchanged(target);
-    const where = sql`conversation_id = ${input.conversationId}::uuid and seq = ${input.seq}::bigint`;
-    await tx.execute(sql`delete from message_reactions where ${where}`);
-    await tx.execute(sql`delete from mentions where ${where}`);
-    return stampChange(tx, target, {
-      set: sql`body = '', meta = null, mentions_all = false, reaction_counts = null, edited_at = null, deleted_at = now()`,
-      preview: null,
-    });
+    return tombstone(tx, target);
+  });
+}
+
+/**
+ * A site admin deletes any message (moderation), member of its conversation
+ * or not: the same tombstone as an author's or a group admin's delete.
+ */
+export async function moderateDelete(
+  db: Db,
+  input: { conversationId: string; seq: number },
+  deps: MessageActionDeps,
+): Promise<{ seq: number; changeSeq: number; deletedAt: string | null }> {
+  const update = await commitAndAnnounce(db, deps.publisher, async (tx) =>
+    tombstone(tx, await openModeration(tx, input)),
+  );
+  // The moderator is told it is done, not what the conversation holds.
+  return { seq: update.seq, changeSeq: update.changeSeq, deletedAt: update.deletedAt };
+}
+
+/** Body, reactions and mentions gone for everyone; the row and its seq stay. A second delete changes nothing. */
+async function tombstone(tx: Tx, target: Parameters<typeof unchanged>[0]): Promise<MessageUpdate> {
+  if (target.message.kind !== "text") throw new AppError("BAD_REQUEST", "System messages cannot be deleted");
+  if (target.message.deletedAt) return unchanged(target);
+  const where = sql`conversation_id = ${target.conversation.id}::uuid and seq = ${target.message.seq}::bigint`;
+  await tx.execute(sql`delete from message_reactions where ${where}`);
+  await tx.execute(sql`delete from mentions where ${where}`);
+  return stampChange(tx, target, {
+    set: sql`body = '', meta = null, mentions_all = false, reaction_counts = null, edited_at = null, deleted_at = now()`,
+    preview: null,
   });
 }

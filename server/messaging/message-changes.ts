@@ -41,6 +41,34 @@ export async function openChange(
   input: { userId: string; conversationId: string; seq: number },
 ): Promise<ChangeTarget> {
   const membership = await requireMembership(tx, input.conversationId, input.userId);
+  const message = await lockedMessage(tx, input.conversationId, input.seq, membership.member.joinedSeq);
+  return { ...membership, message };
+}
+
+/**
+ * A site admin's change (moderation): any message of any conversation, member
+ * or not; the conversation row is locked first, as for every change.
+ */
+export async function openModeration(
+  tx: Tx,
+  input: { conversationId: string; seq: number },
+): Promise<Pick<ChangeTarget, "message"> & { conversation: { id: string } }> {
+  const [conversation] = await queryRows<{ id: string }>(
+    tx,
+    sql`select id from conversations where id = ${input.conversationId}::uuid`,
+  );
+  if (!conversation) throw new AppError("NOT_FOUND", "Conversation not found");
+  return { conversation, message: await lockedMessage(tx, input.conversationId, input.seq, 0) };
+}
+
+/** Locks the conversation row, then reads the message (after `afterSeq`, the caller's history). */
+async function lockedMessage(
+  tx: Tx,
+  conversationId: string,
+  seq: number,
+  afterSeq: number,
+): Promise<ChangeTarget["message"]> {
+  const input = { conversationId, seq };
   await tx.execute(sql`select 1 from conversations where id = ${input.conversationId}::uuid for update`);
   const [row] = await queryRows<{
     seq: number | string;
@@ -55,26 +83,23 @@ export async function openChange(
     tx,
     sql`select seq, sender_id, kind, body, edited_at, deleted_at, reaction_counts, change_seq from messages
         where conversation_id = ${input.conversationId}::uuid and seq = ${input.seq}::bigint
-          and seq > ${membership.member.joinedSeq}::bigint`,
+          and seq > ${afterSeq}::bigint`,
   );
   if (!row) throw new AppError("NOT_FOUND", `Message ${input.seq} not found in this conversation`);
   return {
-    ...membership,
-    message: {
-      seq: Number(row.seq),
-      senderId: row.sender_id,
-      kind: row.kind,
-      body: row.body,
-      editedAt: row.edited_at === null ? null : new Date(row.edited_at),
-      deletedAt: row.deleted_at === null ? null : new Date(row.deleted_at),
-      reactionCounts: typeof row.reaction_counts === "string" ? JSON.parse(row.reaction_counts) : row.reaction_counts,
-      changeSeq: Number(row.change_seq),
-    },
+    seq: Number(row.seq),
+    senderId: row.sender_id,
+    kind: row.kind,
+    body: row.body,
+    editedAt: row.edited_at === null ? null : new Date(row.edited_at),
+    deletedAt: row.deleted_at === null ? null : new Date(row.deleted_at),
+    reactionCounts: typeof row.reaction_counts === "string" ? JSON.parse(row.reaction_counts) : row.reaction_counts,
+    changeSeq: Number(row.change_seq),
   };
 }
 
 /** The message's state as openChange found it: the answer of a change that changes nothing (a retry). */
-export function unchanged(target: ChangeTarget): MessageUpdate {
+export function unchanged(target: Pick<ChangeTarget, "message"> & { conversation: { id: string } }): MessageUpdate {
   const { message } = target;
   return {
     conversationId: target.conversation.id,

@@ -11,6 +11,7 @@ import {
   setAdminInput,
   userIdInput,
 } from "../../admin/users";
+import { deleteMessageInput, moderateDelete } from "../../messaging/edit";
 import { adminProcedure, createTRPCRouter } from "../trpc";
 
 export const adminRouter = createTRPCRouter({
@@ -31,6 +32,11 @@ export const adminRouter = createTRPCRouter({
     create: adminProcedure
       .input(createInviteInput)
       .mutation(({ ctx, input }) => createInvite(ctx.db, ctx.user.id, input)),
+  }),
+  messages: createTRPCRouter({
+    delete: adminProcedure
+      .input(deleteMessageInput)
+      .mutation(({ ctx, input }) => moderateDelete(ctx.db, input, { publisher: ctx.publisher })),
   }),
   health: adminProcedure.query(({ ctx }) => siteHealth(ctx.db)),
 });
