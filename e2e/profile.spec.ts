@@ -82,7 +82,8 @@ test("alice changes her password: this browser stays signed in, her other one is
   await waitForRealtime(alice.page);
   await expect(alice.page.getByTestId("me-name")).toHaveText("Alice");
 
-  await otherPage.reload();
+  // The other tab learns its session ended (its socket is closed, sign-in refused) and goes to
+  // sign-in by itself; reloading at that moment raced its own navigation.
   await expect(otherPage).toHaveURL(/\/sign-in/);
   await otherPage.getByLabel("Username").fill(alice.username);
   await otherPage.getByLabel("Password").fill(alice.password);
