@@ -61,3 +61,45 @@ describe.each(testDrivers)("the database on %s", (driver) => {
     expect(Number(b.v)).toBe(Number(a.v) + 1);
   });
 });
+
+// Postgres only: PGlite runs in-process and keeps no per-connection statements.
+describe.each(testDrivers.filter((d) => d === "postgres"))("statements on %s", (driver) => {
+  let handle: TestDb;
+  beforeAll(async () => {
+    handle = await createTestDb(driver, { maxConnections: 1 });
+  });
+  afterAll(async () => {
+    await handle.close();
+  });
+
+  const preparedLike = async (marker: string) =>
+    Number(
+      (
+        await queryRows<{ n: string }>(
+          handle.db,
+          sql`select count(*)::text as n from pg_prepared_statements where statement like ${`%${marker}%`} and statement not like '%pg_prepared_statements%'`,
+        )
+      )[0].n,
+    );
+
+  it("keeps a parameterized statement prepared on its connection, in and out of transactions", async () => {
+    for (let i = 0; i < 3; i++) {
+      await handle.db.execute(sql`select ${i}::int as marker_outside`);
+      await handle.db.transaction((tx) => tx.execute(sql`select ${i}::int as marker_inside`));
+    }
+    // Once each, however often it ran: parsed and planned once, not on every call.
+    expect(await preparedLike("marker_outside")).toBe(1);
+    expect(await preparedLike("marker_inside")).toBe(1);
+  });
+
+  it("does not keep statements whose parameter lists vary in length", async () => {
+    const many = Array.from({ length: 100 }, (_, i) => i);
+    await handle.db.execute(
+      sql`select ${sql.join(
+        many.map((n) => sql`${n}::int`),
+        sql`, `,
+      )}, 'marker_long' as m`,
+    );
+    expect(await preparedLike("marker_long")).toBe(0);
+  });
+});
