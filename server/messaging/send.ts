@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
-import { queryRows } from "@/db/client";
+import { preparedRows } from "@/db/prepared";
 import { files, messages } from "@/db/schema";
 import { MAX_ATTACHMENTS } from "@/lib/limits";
 import type { Db, DbOrTx } from "@/db/types";
@@ -69,6 +69,118 @@ export type SendDeps = {
   linkPreviews?: boolean;
 };
 
+// Placeholders, so the statement's text is rendered once and stays prepared (see preparedRows).
+const p = {
+  messageId: sql.placeholder("messageId"),
+  conversationId: sql.placeholder("conversationId"),
+  fileIds: sql.placeholder("fileIds"),
+  senderId: sql.placeholder("senderId"),
+  replyToSeq: sql.placeholder("replyToSeq"),
+  at: sql.placeholder("at"),
+  preview: sql.placeholder("preview"),
+  mentionsAll: sql.placeholder("mentionsAll"),
+  mentionAllMax: sql.placeholder("mentionAllMax"),
+  attachmentCount: sql.placeholder("attachmentCount"),
+  clientMsgId: sql.placeholder("clientMsgId"),
+  body: sql.placeholder("body"),
+  linkUrl: sql.placeholder("linkUrl"),
+  linkState: sql.placeholder("linkState"),
+  usernames: sql.placeholder("usernames"),
+  channel: sql.placeholder("channel"),
+  payload: sql.placeholder("payload"),
+  leaseSeconds: sql.placeholder("leaseSeconds"),
+};
+
+/**
+ * Attachments are claimed first and gate the rest: if any listed file is not the sender's own
+ * unattached upload, nothing is written. files_message_fk (checked at the end of the statement)
+ * fails the whole send if files were claimed for a message that was not written.
+ */
+const sendStatement = () =>
+  sql`with attached as (
+      update files f set message_id = ${p.messageId}::bigint, conversation_id = ${p.conversationId}::uuid
+      where f.id = any(${p.fileIds}::uuid[]) and f.uploader_id = ${p.senderId}::uuid and f.message_id is null
+      returning f.id, f.name, f.mime, f.size, f.width, f.height, f.thumbnail_key is not null as thumbnail, f.created_at
+    ), files_json as (
+      select coalesce(jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'mime', a.mime, 'size', a.size,
+               'width', a.width, 'height', a.height, 'thumbnail', a.thumbnail)
+               order by a.created_at, a.id), '[]'::jsonb) as list,
+             count(*) as n
+      from attached a
+    ), reply as (
+      -- The original of a reply: in this conversation and after the sender joined (their visible history).
+      select r.seq, r.deleted_at is not null as deleted, ru.display_name as sender_name,
+             ${previewSql(sql`r.body`)} as preview,
+             -- A current member whose history starts after the original must not read its preview in the event.
+             exists (select 1 from members lm where lm.conversation_id = ${p.conversationId}::uuid
+                     and lm.joined_seq >= r.seq and lm.left_at is null) as hidden_from_some
+      from messages r left join users ru on ru.id = r.sender_id
+      where ${p.replyToSeq}::bigint is not null and r.conversation_id = ${p.conversationId}::uuid
+        and r.seq = ${p.replyToSeq}::bigint
+        and r.seq > (select joined_seq from members where conversation_id = ${p.conversationId}::uuid
+                     and user_id = ${p.senderId}::uuid)
+    ), reply_json as (
+      select coalesce((select jsonb_build_object('seq', seq, 'deleted', deleted,
+               'senderName', case when deleted then null else sender_name end,
+               'preview', case when deleted then null else preview end) from reply), 'null'::jsonb) as j
+    ), conv as (
+      update conversations c
+      set last_seq = c.last_seq + 1, last_message_at = ${p.at}::timestamptz, last_message_preview = ${p.preview},
+          last_message_sender_id = ${p.senderId}::uuid
+      where c.id = ${p.conversationId}::uuid
+        and exists (select 1 from members m where m.conversation_id = c.id and m.user_id = ${p.senderId}::uuid
+                    and m.left_at is null
+                    and (not ${p.mentionsAll} or c.kind = 'dm' or c.member_count <= ${p.mentionAllMax}
+                         or m.role <> 'member'))
+        and (${p.replyToSeq}::bigint is null or exists (select 1 from reply))
+        and (select n from files_json) = ${p.attachmentCount}
+        and not exists (select 1 from messages x where x.sender_id = ${p.senderId}::uuid
+                        and x.client_msg_id = ${p.clientMsgId})
+      returning c.last_seq as seq
+    ), sender as (
+      select display_name, avatar_url from users where id = ${p.senderId}::uuid
+    ), msg as (
+      insert into messages (conversation_id, seq, id, sender_id, client_msg_id, kind, body, mentions_all, created_at,
+                            reply_to_seq, link_url, link_state)
+      select ${p.conversationId}::uuid, conv.seq, ${p.messageId}::bigint, ${p.senderId}::uuid, ${p.clientMsgId}, 'text',
+             ${p.body}, ${p.mentionsAll}, ${p.at}::timestamptz, ${p.replyToSeq}::bigint, ${p.linkUrl}, ${p.linkState}
+      from conv
+      returning seq
+    ), own as (
+      -- Sending reads your own messages: the sender's unread stays zero (invariant 3).
+      update members m set read_seq = greatest(m.read_seq, conv.seq), delivered_seq = greatest(m.delivered_seq, conv.seq)
+      from conv where m.conversation_id = ${p.conversationId}::uuid and m.user_id = ${p.senderId}::uuid
+      returning 1
+    ), mentioned as (
+      -- @username: a row per mentioned current member, bounded by the body; @all is the flag above.
+      insert into mentions (user_id, conversation_id, seq)
+      select u.id, ${p.conversationId}::uuid, conv.seq
+      from conv, users u join members mm on mm.user_id = u.id and mm.conversation_id = ${p.conversationId}::uuid
+      where lower(u.username) = any(${p.usernames}::text[])
+        and mm.left_at is null and u.id <> ${p.senderId}::uuid
+      on conflict do nothing
+      returning 1
+    ), event as (
+      insert into outbox (channels, event, payload, next_attempt_at)
+      select array[${p.channel}], 'message.new',
+             -- Ids only when some member may not see the quoted original: each client reads the
+             -- message through history, which applies its own window.
+             case when coalesce((select hidden_from_some from reply), false)
+               then jsonb_build_object('id', ${p.messageId}::text, 'conversationId', ${p.conversationId}::text,
+                      'seq', conv.seq, 'ref', true)
+               else ${p.payload}::jsonb || jsonb_build_object('seq', conv.seq,
+                 'senderName', sender.display_name, 'senderAvatarUrl', sender.avatar_url, 'replyTo', reply_json.j,
+                 'attachments', files_json.list)
+             end,
+             now() + make_interval(secs => ${p.leaseSeconds})
+      from conv, sender, reply_json, files_json
+      returning id
+    )
+    select conv.seq, event.id as outbox_id, sender.display_name as sender_name, sender.avatar_url as sender_avatar_url,
+           reply_json.j as reply_to, files_json.list as attachments,
+           coalesce((select hidden_from_some from reply), false) as reply_hidden
+    from conv, event, sender, msg, reply_json, files_json`;
+
 /**
  * Sends a text message: validate, then ONE statement that checks membership,
  * bumps the conversation's seq (its row lock keeps seq gapless), inserts the
@@ -124,95 +236,26 @@ export async function sendMessage(
   };
   const fileIds = `{${attachmentIds.join(",")}}`;
   try {
-    [row] = await queryRows<typeof row>(
-      db,
-      // Attachments are claimed first and gate the rest: if any listed file is not the sender's own
-      // unattached upload, nothing is written. files_message_fk (checked at the end of the statement)
-      // fails the whole send if files were claimed for a message that was not written.
-      sql`with attached as (
-            update files f set message_id = ${id.toString()}::bigint, conversation_id = ${input.conversationId}::uuid
-            where f.id = any(${fileIds}::uuid[]) and f.uploader_id = ${senderId}::uuid and f.message_id is null
-            returning f.id, f.name, f.mime, f.size, f.width, f.height, f.thumbnail_key is not null as thumbnail, f.created_at
-          ), files_json as (
-            select coalesce(jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'mime', a.mime, 'size', a.size,
-                     'width', a.width, 'height', a.height, 'thumbnail', a.thumbnail)
-                     order by a.created_at, a.id), '[]'::jsonb) as list,
-                   count(*) as n
-            from attached a
-          ), reply as (
-            -- The original of a reply: in this conversation and after the sender joined (their visible history).
-            select r.seq, r.deleted_at is not null as deleted, ru.display_name as sender_name,
-                   ${previewSql(sql`r.body`)} as preview,
-                   -- A current member whose history starts after the original must not read its preview in the event.
-                   exists (select 1 from members lm where lm.conversation_id = ${input.conversationId}::uuid
-                           and lm.joined_seq >= r.seq and lm.left_at is null) as hidden_from_some
-            from messages r left join users ru on ru.id = r.sender_id
-            where ${replyToSeq}::bigint is not null and r.conversation_id = ${input.conversationId}::uuid
-              and r.seq = ${replyToSeq}::bigint
-              and r.seq > (select joined_seq from members where conversation_id = ${input.conversationId}::uuid
-                           and user_id = ${senderId}::uuid)
-          ), reply_json as (
-            select coalesce((select jsonb_build_object('seq', seq, 'deleted', deleted,
-                     'senderName', case when deleted then null else sender_name end,
-                     'preview', case when deleted then null else preview end) from reply), 'null'::jsonb) as j
-          ), conv as (
-            update conversations c
-            set last_seq = c.last_seq + 1, last_message_at = ${at}::timestamptz, last_message_preview = ${previewOf(body || attachmentPreview(attachmentIds.length))},
-                last_message_sender_id = ${senderId}::uuid
-            where c.id = ${input.conversationId}::uuid
-              and exists (select 1 from members m where m.conversation_id = c.id and m.user_id = ${senderId}::uuid
-                          and m.left_at is null
-                          and (not ${mentioned.all} or c.kind = 'dm' or c.member_count <= ${mentionAllMax}
-                               or m.role <> 'member'))
-              and (${replyToSeq}::bigint is null or exists (select 1 from reply))
-              and (select n from files_json) = ${attachmentIds.length}
-              and not exists (select 1 from messages x where x.sender_id = ${senderId}::uuid
-                              and x.client_msg_id = ${input.clientMsgId})
-            returning c.last_seq as seq
-          ), sender as (
-            select display_name, avatar_url from users where id = ${senderId}::uuid
-          ), msg as (
-            insert into messages (conversation_id, seq, id, sender_id, client_msg_id, kind, body, mentions_all, created_at,
-                                  reply_to_seq, link_url, link_state)
-            select ${input.conversationId}::uuid, conv.seq, ${id.toString()}::bigint, ${senderId}::uuid, ${input.clientMsgId}, 'text',
-                   ${body}, ${mentioned.all}, ${at}::timestamptz, ${replyToSeq}::bigint, ${linkUrl}, ${linkUrl ? "pending" : null}
-            from conv
-            returning seq
-          ), own as (
-            -- Sending reads your own messages: the sender's unread stays zero (invariant 3).
-            update members m set read_seq = greatest(m.read_seq, conv.seq), delivered_seq = greatest(m.delivered_seq, conv.seq)
-            from conv where m.conversation_id = ${input.conversationId}::uuid and m.user_id = ${senderId}::uuid
-            returning 1
-          ), mentioned as (
-            -- @username: a row per mentioned current member, bounded by the body; @all is the flag above.
-            insert into mentions (user_id, conversation_id, seq)
-            select u.id, ${input.conversationId}::uuid, conv.seq
-            from conv, users u join members mm on mm.user_id = u.id and mm.conversation_id = ${input.conversationId}::uuid
-            where lower(u.username) = any(${`{${mentioned.usernames.join(",")}}`}::text[])
-              and mm.left_at is null and u.id <> ${senderId}::uuid
-            on conflict do nothing
-            returning 1
-          ), event as (
-            insert into outbox (channels, event, payload, next_attempt_at)
-            select array[${channel}], 'message.new',
-                   -- Ids only when some member may not see the quoted original: each client reads the
-                   -- message through history, which applies its own window.
-                   case when coalesce((select hidden_from_some from reply), false)
-                     then jsonb_build_object('id', ${id.toString()}::text, 'conversationId', ${input.conversationId}::text,
-                            'seq', conv.seq, 'ref', true)
-                     else ${JSON.stringify(payload)}::jsonb || jsonb_build_object('seq', conv.seq,
-                       'senderName', sender.display_name, 'senderAvatarUrl', sender.avatar_url, 'replyTo', reply_json.j,
-                       'attachments', files_json.list)
-                   end,
-                   now() + make_interval(secs => ${REQUEST_LEASE_SECONDS})
-            from conv, sender, reply_json, files_json
-            returning id
-          )
-          select conv.seq, event.id as outbox_id, sender.display_name as sender_name, sender.avatar_url as sender_avatar_url,
-                 reply_json.j as reply_to, files_json.list as attachments,
-                 coalesce((select hidden_from_some from reply), false) as reply_hidden
-          from conv, event, sender, msg, reply_json, files_json`,
-    );
+    [row] = await preparedRows<typeof row>(db, "send_message", sendStatement, {
+      messageId: id.toString(),
+      conversationId: input.conversationId,
+      fileIds,
+      senderId,
+      replyToSeq,
+      at,
+      preview: previewOf(body || attachmentPreview(attachmentIds.length)),
+      mentionsAll: mentioned.all,
+      mentionAllMax,
+      attachmentCount: attachmentIds.length,
+      clientMsgId: input.clientMsgId,
+      body,
+      linkUrl,
+      linkState: linkUrl ? "pending" : null,
+      usernames: `{${mentioned.usernames.join(",")}}`,
+      channel,
+      payload: JSON.stringify(payload),
+      leaseSeconds: REQUEST_LEASE_SECONDS,
+    });
   } catch (error) {
     // Files were claimed but the message was not written (not a member, a resend, a refused reply): say why.
     if (isForeignKeyViolation(error, "files_message_fk")) {
