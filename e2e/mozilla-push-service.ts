@@ -23,7 +23,7 @@ export type MozillaPushService = {
   close(): Promise<void>;
 };
 
-type Pending = { channelID: string; version: string; data: string; encoding: string };
+type Pending = { uaid: string; channelID: string; version: string; data: string; encoding: string };
 
 /**
  * A push service for a real Firefox, on 127.0.0.1: the WebSocket protocol
@@ -42,8 +42,8 @@ export async function startMozillaPushService(): Promise<MozillaPushService> {
   const nacks: { version: string; code: number }[] = [];
   const pending: Pending[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
-  let uaid: string | null = null;
-  let ready: WebSocket | null = null;
+  // Each browser's open socket, by the UAID the service gave it.
+  const sockets = new Map<string, WebSocket>();
 
   const send = (ws: WebSocket, message: object) => ws.send(JSON.stringify(message));
   const notify = (ws: WebSocket, p: Pending) =>
@@ -61,24 +61,27 @@ export async function startMozillaPushService(): Promise<MozillaPushService> {
     handleProtocols: (offered) => (offered.has("push-notification") ? "push-notification" : false),
   });
   wss.on("connection", (ws) => {
+    let uaid: string | null = null;
     ws.on("close", () => {
-      if (ready === ws) ready = null;
+      if (uaid && sockets.get(uaid) === ws) sockets.delete(uaid);
     });
     ws.on("message", (raw) => {
       const message = JSON.parse(raw.toString()) as Record<string, unknown>;
       switch (message.messageType) {
         case "hello": {
-          // One browser per service: it keeps its UAID across reconnects once it has subscriptions.
-          uaid ??= typeof message.uaid === "string" && message.uaid ? message.uaid : randomUUID().replaceAll("-", "");
-          send(ws, { messageType: "hello", uaid, status: 200, use_webpush: true });
-          ready = ws;
-          for (const p of pending) notify(ws, p);
+          // A browser with subscriptions says who it is; one without gets a new UAID.
+          const id = typeof message.uaid === "string" && message.uaid ? message.uaid : randomUUID().replaceAll("-", "");
+          uaid = id;
+          sockets.set(id, ws);
+          send(ws, { messageType: "hello", uaid: id, status: 200, use_webpush: true });
+          for (const p of pending.filter((p) => p.uaid === id)) notify(ws, p);
           break;
         }
         case "register": {
           const channelID = String(message.channelID);
           const key = typeof message.key === "string" ? message.key : undefined;
-          if (!key) {
+          const owner = uaid;
+          if (!key || !owner) {
             // Chorus always subscribes with its VAPID key; a push service could not check the signer without it.
             send(ws, { messageType: "register", channelID, status: 401 });
             break;
@@ -88,13 +91,15 @@ export async function startMozillaPushService(): Promise<MozillaPushService> {
             vapidKey: key,
             forward: ({ body, encoding }) => {
               const p = {
+                uaid: owner,
                 channelID,
                 version: randomUUID(),
                 data: body.toString("base64url"),
                 encoding: encoding ?? "",
               };
               pending.push(p);
-              if (ready) notify(ready, p);
+              const socket = sockets.get(owner);
+              if (socket) notify(socket, p);
               return 201;
             },
           });
