@@ -39,14 +39,15 @@ const launchOptions = chromiumPath
 // e2e/push-firefox.spec.ts drives stock Firefox (WebDriver BiDi, the moz-firefox channel): unlike
 // Chromium, its push client can be pointed at a local push service, so pushManager.subscribe and
 // delivery through a push service run for real. CI installs Debian's firefox-esr.
-const firefoxPath = process.env.FIREFOX_PATH || "/usr/bin/firefox-esr";
-const firefoxUserPrefs = {
+export const firefoxPath = process.env.FIREFOX_PATH || "/usr/bin/firefox-esr";
+export const firefoxUserPrefs = {
   "dom.push.enabled": true,
   "dom.push.connection.enabled": true,
   "dom.push.serverURL": `ws://127.0.0.1:${firefoxPushPorts.ws}/`,
   "dom.push.testing.allowInsecureServerURL": true,
   // No desktop notification daemon on a headless machine: Firefox shows its own alert window.
   "alerts.useSystemBackend": false,
+  "alerts.disableSlidingEffect": true,
 };
 
 export default defineConfig({

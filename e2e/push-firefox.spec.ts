@@ -1,7 +1,9 @@
-import type { BrowserContext, Page } from "@playwright/test";
+import { type BrowserContext, firefox, type Page } from "@playwright/test";
+import { firefoxPath, firefoxUserPrefs } from "../playwright.config";
 import { expect, registerViaApi, signInViaApi, test, uniqueUser, waitForRealtime } from "./fixtures";
 import { type MozillaPushService, startMozillaPushService } from "./mozilla-push-service";
 import { ChatApp, openDmViaApi, sendViaApi, trpc } from "./pages";
+import { startVirtualDisplay } from "./virtual-display";
 
 // Runs in the "firefox" project (stock Firefox over WebDriver BiDi), whose push client
 // playwright.config.ts points at this spec's push service; one service, so one test at a time.
@@ -153,4 +155,70 @@ test("in Firefox a tab behind another is truly hidden: Chorus there shows the al
     .toEqual(["visible", true]);
   await b.open("Alice");
   await expect(bob.page).toHaveTitle("Chorus");
+});
+
+test("bob clicks the notification on Firefox's own alert window: with Chorus closed it opens on the conversation; open behind another tab, that tab switches to it", async ({
+  baseURL,
+}) => {
+  // A headed Firefox on a virtual display: the alert is a browser window, clicked as a mouse would.
+  const display = await startVirtualDisplay();
+  const browser = await firefox.launch({
+    channel: "moz-firefox",
+    executablePath: firefoxPath,
+    firefoxUserPrefs,
+    headless: false,
+    env: { ...process.env, DISPLAY: display.name },
+  });
+  try {
+    const aliceContext = await browser.newContext({ baseURL });
+    await signedInWithoutOpening(aliceContext, "Alice");
+    const bobContext = await browser.newContext({ baseURL });
+    const bob = await signedInWithoutOpening(bobContext, "Bob");
+    const dm = await openDmViaApi(aliceContext, bob.id);
+    await bobContext.grantPermissions(["notifications"], { origin: baseURL });
+    const page = await bobContext.newPage();
+    await page.goto("/");
+    await waitForRealtime(page);
+    await page.getByTestId("notification-settings-button").click();
+    await page.getByTestId("push-enable").click();
+    await expect(page.getByTestId("push-state")).toHaveAttribute("data-state", "on");
+    await page.close();
+    await expect.poll(() => presenceOf(aliceContext, bob.id)).toBe("offline");
+
+    const acked = service.acks.length;
+    await sendViaApi(aliceContext, dm, "Are we still on for 6?");
+    await service.waitForAcks(acked + 1);
+    const opened = bobContext.waitForEvent("page");
+    // The alert's text, away from its close button.
+    await display.click("alert", { x: 80, y: 40 });
+    // The service worker found no Chorus window and opened one on the conversation.
+    const chorus = await opened;
+    await expect(chorus).toHaveURL(`${baseURL}/c/${dm}`);
+    await waitForRealtime(chorus);
+    await expect(chorus.getByTestId("message-body").filter({ hasText: "Are we still on for 6?" })).toBeVisible();
+    await expect.poll(() => shownNotifications(chorus)).toEqual([]);
+
+    // Chorus open on the list, behind another tab: its own alert, clicked, switches it to the conversation.
+    await chorus.goto("/");
+    await waitForRealtime(chorus);
+    const [other] = await Promise.all([
+      bobContext.waitForEvent("page"),
+      chorus.evaluate(() => void window.open("about:blank")),
+    ]);
+    await expect.poll(() => chorus.evaluate(() => document.visibilityState)).toBe("hidden");
+    await sendViaApi(aliceContext, dm, "Bring snacks");
+    await expect
+      .poll(async () => (await shownNotifications(chorus)).map((n) => n.body))
+      .toEqual([expect.stringContaining("Bring snacks")]);
+    await display.click("alert", { x: 80, y: 40 });
+    // The service worker tells the open tab to switch conversation rather than opening another window.
+    // (It also calls focus(): Firefox resolves it but keeps the tab behind here, so that is not asserted.)
+    await expect(chorus).toHaveURL(`${baseURL}/c/${dm}`);
+    await expect(chorus.getByTestId("message-body").filter({ hasText: "Bring snacks" })).toBeVisible();
+    await expect.poll(() => shownNotifications(chorus)).toEqual([]);
+    expect(bobContext.pages()).toEqual([chorus, other]);
+  } finally {
+    await browser.close();
+    display.close();
+  }
 });
