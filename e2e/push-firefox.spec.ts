@@ -212,7 +212,7 @@ test("bob clicks the notification on Firefox's own alert window: with Chorus clo
       .toEqual([expect.stringContaining("Bring snacks")]);
     await display.click("alert", { x: 80, y: 40 });
     // The service worker tells the open tab to switch conversation rather than opening another window.
-    // (It also calls focus(): Firefox resolves it but keeps the tab behind here, so that is not asserted.)
+    // (It also calls focus(): Firefox resolves it but leaves the tab behind the other, so that is not asserted.)
     await expect(chorus).toHaveURL(`${baseURL}/c/${dm}`);
     await expect(chorus.getByTestId("message-body").filter({ hasText: "Bring snacks" })).toBeVisible();
     await expect.poll(() => shownNotifications(chorus)).toEqual([]);
