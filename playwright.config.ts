@@ -9,8 +9,10 @@ const soketiPort = Number(process.env.E2E_SOKETI_PORT ?? port + 3000);
 const dataDir = `./data/e2e-${port}`;
 const distDir = port === 3210 ? ".next" : `.next-e2e-${port}`;
 const baseURL = `http://localhost:${port}`;
-// The notifications spec's local push service (e2e/push-service.ts): the only http endpoint the app may push to.
+// The notifications spec's local push service (e2e/push-service.ts) and the push service Firefox
+// connects to (e2e/mozilla-push-service.ts): the only http endpoints the app may push to.
 const pushServicePort = port + 7;
+export const firefoxPushPorts = { http: port + 8, ws: port + 9 };
 // e2e/sso.spec.ts starts an OpenID provider and a second Chorus (same build, its own data) that
 // signs in with it: a "Sign in with …" button on every spec's sign-in page would change what they test.
 export const ssoPorts = { oidc: port + 1000, app: port + 2000, soketi: soketiPort + 2000 };
@@ -34,6 +36,20 @@ const launchOptions = chromiumPath
     }
   : {};
 
+// e2e/push-firefox.spec.ts drives stock Firefox (WebDriver BiDi, the moz-firefox channel): unlike
+// Chromium, its push client can be pointed at a local push service, so pushManager.subscribe and
+// delivery through a push service run for real. CI installs Debian's firefox-esr.
+export const firefoxPath = process.env.FIREFOX_PATH || "/usr/bin/firefox-esr";
+export const firefoxUserPrefs = {
+  "dom.push.enabled": true,
+  "dom.push.connection.enabled": true,
+  "dom.push.serverURL": `ws://127.0.0.1:${firefoxPushPorts.ws}/`,
+  "dom.push.testing.allowInsecureServerURL": true,
+  // No desktop notification daemon on a headless machine: Firefox shows its own alert window.
+  "alerts.useSystemBackend": false,
+  "alerts.disableSlidingEffect": true,
+};
+
 export default defineConfig({
   testDir: "./e2e",
   outputDir: "./test-results",
@@ -50,7 +66,19 @@ export default defineConfig({
     screenshot: "only-on-failure",
     launchOptions,
   },
-  projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], launchOptions } }],
+  projects: [
+    { name: "chromium", testIgnore: /push-firefox\.spec\.ts/, use: { ...devices["Desktop Chrome"], launchOptions } },
+    {
+      name: "firefox",
+      testMatch: /push-firefox\.spec\.ts/,
+      use: {
+        browserName: "firefox",
+        channel: "moz-firefox",
+        viewport: { width: 1280, height: 720 },
+        launchOptions: { executablePath: firefoxPath, firefoxUserPrefs },
+      },
+    },
+  ],
   webServer: {
     // A fresh database per run; `scripts/start.mjs` builds first when sources changed.
     command: `node -e "require('fs').rmSync('${dataDir}',{recursive:true,force:true})" && node scripts/start.mjs`,
@@ -72,7 +100,7 @@ export default defineConfig({
       LOG_LEVEL: "warn",
       // Every spec signs people up from this one machine: lift the per-address sign-up limit.
       SIGNUP_RATE_LIMIT: "100000",
-      WEB_PUSH_ALLOW_HOSTS: `127.0.0.1:${pushServicePort}`,
+      WEB_PUSH_ALLOW_HOSTS: `127.0.0.1:${pushServicePort},127.0.0.1:${firefoxPushPorts.http}`,
       PUSH_POLL_MS: "200",
       // Link previews reach the spec's local page on the next port (loopback is refused otherwise).
       LINK_PREVIEW_ALLOW_HOSTS: `127.0.0.1:${port + 1}`,

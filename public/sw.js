@@ -43,9 +43,15 @@ self.addEventListener("notificationclick", (event) => {
 
 async function openConversation(url) {
   const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  // A tab the app opened (about:blank inherits the origin) or a file it serves is a window client
+  // too, but only app pages follow "chorus:open": focusing another would leave the click unanswered.
+  const app = windows.filter((w) => {
+    const at = new URL(w.url);
+    return at.origin === self.location.origin && !at.pathname.startsWith("/api/");
+  });
   const target = new URL(url, self.location.origin).href;
-  const exact = windows.find((w) => w.url === target);
-  const client = exact || windows[0];
+  const exact = app.find((w) => w.url === target);
+  const client = exact || app[0];
   if (client) {
     // The open app switches conversation itself, keeping its caches and sockets.
     if (!exact) client.postMessage({ type: "chorus:open", url });

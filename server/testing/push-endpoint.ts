@@ -16,6 +16,26 @@ export type FakeDevice = {
   status: number;
 };
 
+/**
+ * A real browser's subscription: the service only checks the VAPID signature
+ * against the key the browser subscribed with (as a push service refuses any
+ * other signer) and forwards the body still encrypted; the browser decrypts it.
+ */
+export type RelayTarget = {
+  name: string;
+  /** The applicationServerKey the browser subscribed with (base64url, padded or not). */
+  vapidKey: string;
+  /** Hands the push on to the browser; answers the HTTP status for the app (201, or 410 once unsubscribed). */
+  forward(push: {
+    body: Buffer;
+    encoding: string | undefined;
+    ttl: string | undefined;
+    topic: string | undefined;
+  }): number;
+};
+
+export type RelayedPush = { device: string; bytes: number; status: number };
+
 export type ReceivedPush = {
   device: string;
   payload: PushPayload;
@@ -36,7 +56,13 @@ export type TestPushService = {
   received: ReceivedPush[];
   /** Requests refused (bad signature, unknown device, undecryptable). */
   rejected: string[];
+  /** Pushes handed on, still encrypted, to a real browser's subscription. */
+  relayed: RelayedPush[];
   device(name: string): FakeDevice;
+  /** A real browser's subscription at `/push/{id}`; returns its endpoint. */
+  relay(id: string, target: RelayTarget): string;
+  /** The browser unsubscribed: the endpoint answers 410 Gone from now on. */
+  dropRelay(id: string): void;
   forDevice(name: string): PushPayload[];
   /** Resolves once `count` pushes in all have arrived. */
   waitFor(count: number, timeoutMs?: number): Promise<void>;
@@ -57,6 +83,8 @@ export async function startTestPushService(
   const devices = new Map<string, FakeDevice>();
   const received: ReceivedPush[] = [];
   const rejected: string[] = [];
+  const relays = new Map<string, RelayTarget | "gone">();
+  const relayed: RelayedPush[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
 
   const server = http.createServer((req, res) => {
@@ -64,6 +92,28 @@ export async function startTestPushService(
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const id = req.url?.split("/").pop() ?? "";
+      const relay = relays.get(id);
+      if (relay) {
+        if (relay === "gone") {
+          res.writeHead(410).end();
+          return;
+        }
+        const problem = checkVapid(req.headers.authorization, relay.vapidKey.replace(/=+$/, ""));
+        if (problem) {
+          rejected.push(problem);
+          res.writeHead(401).end();
+          return;
+        }
+        const status = relay.forward({
+          body: Buffer.concat(chunks),
+          encoding: header(req.headers["content-encoding"]),
+          ttl: header(req.headers.ttl),
+          topic: header(req.headers.topic),
+        });
+        relayed.push({ device: relay.name, bytes: Buffer.concat(chunks).length, status });
+        res.writeHead(status).end();
+        return;
+      }
       const device = devices.get(id);
       const problem = !device ? "unknown device" : checkVapid(req.headers.authorization, expectedKey());
       if (problem || !device) {
@@ -109,6 +159,14 @@ export async function startTestPushService(
     host,
     received,
     rejected,
+    relayed,
+    relay(id, target) {
+      relays.set(id, target);
+      return `http://${host}/push/${id}`;
+    },
+    dropRelay(id) {
+      relays.set(id, "gone");
+    },
     device(name) {
       const ecdh = createECDH("prime256v1");
       ecdh.generateKeys();
