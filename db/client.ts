@@ -11,6 +11,11 @@ export interface DbHandle {
   driver: DriverName;
   /** postgres.js only: the URL, for the migrator's own connection. */
   url?: string;
+  /**
+   * postgres.js only: LISTEN on a channel over a connection of its own, which
+   * reconnects and listens again by itself; `onListen` runs each time it does.
+   */
+  listen?: (channel: string, onNotify: (payload: string) => void, onListen: () => void) => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -78,7 +83,15 @@ export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
       onnotice: () => {},
     });
     const db = drizzle(preparing(client), { schema }) as unknown as Db;
-    return { db, driver: "postgres", url: options.databaseUrl, close: () => client.end({ timeout: 5 }) };
+    return {
+      db,
+      driver: "postgres",
+      url: options.databaseUrl,
+      listen: async (channel, onNotify, onListen) => {
+        await client.listen(channel, onNotify, onListen);
+      },
+      close: () => client.end({ timeout: 5 }),
+    };
   }
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");

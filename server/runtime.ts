@@ -1,5 +1,6 @@
 import type { Db } from "@/db/types";
 import { appVersion, startInstanceBeat } from "./admin/health";
+import { watchStanding } from "./auth/standing";
 import { closeAppDb, getAppDbHandle } from "./db";
 import { env } from "./env";
 import { storageFromEnv } from "./files/from-env";
@@ -22,9 +23,12 @@ export type ServerRuntime = { db: Db; stop: () => Promise<void> };
 
 /** The process's database (opened and migrated) and the background workers each domain registers here. */
 export async function startServerRuntime(publisher: Publisher): Promise<ServerRuntime> {
-  const { db } = await getAppDbHandle();
+  const handle = await getAppDbHandle();
+  const { db } = handle;
   await redisReady();
   const workers: Worker[] = [
+    // Postgres: standings are trusted for minutes, changes arriving by NOTIFY (PGlite has one process).
+    ...(handle.listen ? [await watchStanding(db, handle.listen)] : []),
     startOutboxWorker(db, publisher, { pollMs: env.OUTBOX_POLL_MS, retentionHours: env.OUTBOX_RETENTION_HOURS }),
     startPresenceSweeper(db, publisher),
     // Reads the VAPID keys now: a deployment missing them fails the start, not the first push.

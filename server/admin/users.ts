@@ -6,7 +6,7 @@ import { MAX_USER_SEARCH_CHARS } from "@/lib/limits";
 import { checkText } from "@/lib/text";
 import { passwordSchema } from "../auth/accounts";
 import { hashPassword } from "../auth/password";
-import { endSessions, forgetStanding } from "../auth/standing";
+import { announceStandingChange, endSessions, forgetStanding } from "../auth/standing";
 import { AppError } from "../errors";
 import { logger } from "../logger";
 import { enqueuePresenceChanges } from "../presence/fanout";
@@ -124,11 +124,15 @@ export async function reactivateUser(
   adminId: string,
   input: z.infer<typeof userIdInput>,
 ): Promise<{ reactivated: boolean }> {
-  const [row] = await db
-    .update(users)
-    .set({ deactivatedAt: null })
-    .where(eq(users.id, input.userId))
-    .returning({ id: users.id });
+  const row = await db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(users)
+      .set({ deactivatedAt: null })
+      .where(eq(users.id, input.userId))
+      .returning({ id: users.id });
+    if (updated) await announceStandingChange(tx, input.userId);
+    return updated;
+  });
   if (!row) throw new AppError("NOT_FOUND", "No such user");
   forgetStanding(db, input.userId);
   log.info({ adminId, userId: input.userId }, "user reactivated");

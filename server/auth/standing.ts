@@ -1,8 +1,13 @@
 import { eq, sql } from "drizzle-orm";
 import { users } from "@/db/schema";
-import type { DbOrTx } from "@/db/types";
+import type { DbHandle } from "@/db/client";
+import { prepared } from "@/db/prepared";
+import type { Db, DbOrTx } from "@/db/types";
+import { logger } from "../logger";
 import { enqueueEvent } from "../realtime/announce";
 import { userChannel } from "../realtime/channels";
+
+const log = logger.child({ domain: "auth" });
 
 /** What decides whether a session JWT still counts: the user's epoch, and whether they may sign in at all. */
 export type Standing = { epoch: number; active: boolean };
@@ -14,14 +19,84 @@ export type Standing = { epoch: number; active: boolean };
  * instance (this one forgets at once).
  */
 export const STANDING_CACHE_MS = 2_000;
+/**
+ * How long a standing is trusted while this process hears every change as it
+ * commits (watchStanding): a user calling less often than every 2 s (a
+ * heartbeat every 45 s) would otherwise cost a lookup on nearly every call.
+ */
+export const WATCHED_STANDING_CACHE_MS = 5 * 60_000;
+/** Committed standing changes are announced here (NOTIFY), to every instance. */
+export const STANDING_CHANNEL = "chorus_standing";
+/** How often a watcher proves its LISTEN connection alive by hearing its own ping. */
+export const STANDING_PING_MS = 1_000;
 const MAX_CACHED = 50_000;
 
 type Entry = { standing: Promise<Standing | null>; at: number };
+type Watch = { heardAt: number };
 // On globalThis: the lean API path and Next's bundled pages are separate module graphs in one
 // process, and a change made through one (a reactivation) must be forgotten by both.
-const globalForStanding = globalThis as unknown as { chorusStanding?: WeakMap<object, Map<string, Entry>> };
+const globalForStanding = globalThis as unknown as {
+  chorusStanding?: WeakMap<object, Map<string, Entry>>;
+  chorusStandingWatch?: WeakMap<object, Watch>;
+};
 globalForStanding.chorusStanding ??= new WeakMap();
+globalForStanding.chorusStandingWatch ??= new WeakMap();
 const cacheByDb = globalForStanding.chorusStanding;
+const watchByDb = globalForStanding.chorusStandingWatch;
+
+/**
+ * Past STANDING_CACHE_MS an entry is trusted only while the watcher has heard
+ * from its connection within that long: a dropped LISTEN connection (whose
+ * notifications are lost) falls back to the short bound by itself.
+ */
+function trustedForMs(db: DbOrTx, now: number): number {
+  const watch = watchByDb.get(db);
+  return watch && now - watch.heardAt < STANDING_CACHE_MS ? WATCHED_STANDING_CACHE_MS : STANDING_CACHE_MS;
+}
+
+/**
+ * Keeps this process's standings for minutes instead of seconds: every
+ * standing change NOTIFYs at commit, and the listener forgets that user. It
+ * pings itself every second; each time it (re)connects it forgets everything,
+ * since notifications sent while it was away are lost.
+ */
+export async function watchStanding(
+  db: Db,
+  listen: NonNullable<DbHandle["listen"]>,
+  options: { pingMs?: number } = {},
+): Promise<{ stop: () => Promise<void> }> {
+  const watch: Watch = { heardAt: Number.NEGATIVE_INFINITY };
+  await listen(
+    STANDING_CHANNEL,
+    (payload) => {
+      watch.heardAt = Date.now();
+      if (payload) forgetStanding(db, payload);
+    },
+    () => {
+      cacheByDb.get(db)?.clear();
+      watch.heardAt = Date.now();
+    },
+  );
+  watchByDb.set(db, watch);
+  const ping = setInterval(() => {
+    db.execute(sql`select pg_notify(${STANDING_CHANNEL}, '')`).catch((error: unknown) => {
+      // The database is away: entries fall back to the short bound until a ping is heard again.
+      log.warn({ err: error }, "standing watcher ping failed");
+    });
+  }, options.pingMs ?? STANDING_PING_MS);
+  ping.unref();
+  return {
+    stop: async () => {
+      clearInterval(ping);
+      watchByDb.delete(db);
+    },
+  };
+}
+
+/** Announces a committed change of a user's standing to every instance's watcher (sent at commit). */
+export async function announceStandingChange(tx: DbOrTx, userId: string): Promise<void> {
+  await tx.execute(sql`select pg_notify(${STANDING_CHANNEL}, ${userId})`);
+}
 
 function cacheOf(db: DbOrTx): Map<string, Entry> {
   let cache = cacheByDb.get(db);
@@ -33,11 +108,14 @@ function cacheOf(db: DbOrTx): Map<string, Entry> {
 }
 
 async function loadStanding(db: DbOrTx, userId: string): Promise<Standing | null> {
-  const [row] = await db
-    .select({ epoch: users.sessionEpoch, deactivatedAt: users.deactivatedAt })
-    .from(users)
-    .where(eq(users.id, userId))
-    .limit(1);
+  const [row] = await prepared(db, "load_standing", (d) =>
+    d
+      .select({ epoch: users.sessionEpoch, deactivatedAt: users.deactivatedAt })
+      .from(users)
+      .where(eq(users.id, sql.placeholder("id")))
+      .limit(1)
+      .prepare("load_standing"),
+  ).execute({ id: userId });
   return row ? { epoch: row.epoch, active: row.deactivatedAt === null } : null;
 }
 
@@ -48,7 +126,7 @@ async function loadStanding(db: DbOrTx, userId: string): Promise<Standing | null
 export function sessionStanding(db: DbOrTx, userId: string, now = Date.now()): Promise<Standing | null> {
   const cache = cacheOf(db);
   const hit = cache.get(userId);
-  if (hit && now - hit.at < STANDING_CACHE_MS) return hit.standing;
+  if (hit && now - hit.at < trustedForMs(db, now)) return hit.standing;
   if (hit) cache.delete(userId);
   const standing = loadStanding(db, userId);
   if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
@@ -84,6 +162,7 @@ export async function endSessions(tx: DbOrTx, userId: string): Promise<number> {
     .set({ sessionEpoch: sql`${users.sessionEpoch} + 1` })
     .where(eq(users.id, userId))
     .returning({ epoch: users.sessionEpoch });
+  await announceStandingChange(tx, userId);
   await enqueueEvent(tx, userChannel(userId), "connections.end", { userId });
   return row?.epoch ?? 0;
 }
