@@ -3,9 +3,8 @@
 // loopback that decrypts every push it receives; meanwhile other users keep
 // sending, and their send->ack shows whether the fan-out stalls other work.
 import { createECDH, type ECDH, randomBytes } from "node:crypto";
-import http from "node:http";
+import { Worker } from "node:worker_threads";
 import { sql } from "drizzle-orm";
-import ece from "http_ece";
 import { type BenchContext, clientMsgId, type SectionResult } from "./context";
 import { CHORUS_ANCHORS, CHORUS_TABLES, settledWrites } from "./pgstat";
 import { seedGroup, seedUsers } from "./seed";
@@ -13,34 +12,38 @@ import { percentiles, sleep } from "./stats";
 
 type Device = { ecdh: ECDH; auth: string; p256dh: string };
 
-/** A push service on 127.0.0.1: answers 201, decrypts each push with its device's key, notes when it arrived. */
+type SinkMessage =
+  | { type: "listening" | "undecryptable" | "closed" }
+  | { type: "arrival"; at: number }
+  | { type: "synced"; token: number };
+
+/**
+ * A push service on 127.0.0.1, on a worker thread (bench/push-sink-worker.mjs):
+ * answers 201, decrypts each push with its device's key, notes when it arrived.
+ */
 async function startSink(port: number) {
-  const devices = new Map<string, Device>();
+  const worker = new Worker(new URL("./push-sink-worker.mjs", import.meta.url), { workerData: { port } });
   const arrivals: number[] = [];
   let undecryptable = 0;
   let onArrival: (() => void) | null = null;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const device = devices.get(req.url?.split("/").pop() ?? "");
-      try {
-        if (!device) throw new Error("unknown device");
-        JSON.parse(
-          ece
-            .decrypt(Buffer.concat(chunks), { version: "aes128gcm", privateKey: device.ecdh, authSecret: device.auth })
-            .toString(),
-        );
-        arrivals.push(performance.now());
-        res.writeHead(201).end();
-      } catch {
-        undecryptable++;
-        res.writeHead(400).end();
-      }
+  const waiters = new Map<string, () => void>();
+  worker.on("message", (message: SinkMessage) => {
+    if (message.type === "arrival") {
+      // The worker's clock as this thread's performance.now().
+      arrivals.push(message.at - performance.timeOrigin);
       onArrival?.();
-    });
+    } else if (message.type === "undecryptable") {
+      undecryptable++;
+      onArrival?.();
+    } else {
+      const key = message.type === "synced" ? `synced:${message.token}` : message.type;
+      waiters.get(key)?.();
+      waiters.delete(key);
+    }
   });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const reply = (key: string) => new Promise<void>((resolve) => waiters.set(key, resolve));
+  await reply("listening");
+  let syncs = 0;
   return {
     arrivals,
     undecryptable: () => undecryptable,
@@ -52,8 +55,20 @@ async function startSink(port: number) {
         auth: randomBytes(16).toString("base64url"),
         p256dh: ecdh.getPublicKey().toString("base64url"),
       };
-      devices.set(id, device);
+      worker.postMessage({
+        type: "device",
+        id,
+        privateKey: ecdh.getPrivateKey().toString("base64url"),
+        auth: device.auth,
+      });
       return { ...device, endpoint: `http://127.0.0.1:${port}/push/${id}` };
+    },
+    /** Resolves once the worker has every device registered so far. */
+    async ready(): Promise<void> {
+      const token = ++syncs;
+      const synced = reply(`synced:${token}`);
+      worker.postMessage({ type: "sync", token });
+      await synced;
     },
     /** Resolves once `count` pushes in all arrived, or after `timeoutMs`. */
     async until(count: number, timeoutMs: number): Promise<void> {
@@ -66,7 +81,12 @@ async function startSink(port: number) {
       }
       onArrival = null;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    async close() {
+      const closed = reply("closed");
+      worker.postMessage({ type: "close" });
+      await closed;
+      await worker.terminate();
+    },
   };
 }
 
@@ -122,6 +142,7 @@ export async function pushSection(ctx: BenchContext): Promise<SectionResult> {
           ${`{${rows.map((r) => r.user).join(",")}}`}::uuid[],
           ${`{${rows.map((r) => r.p256dh).join(",")}}`}::text[], ${`{${rows.map((r) => r.auth).join(",")}}`}::text[])`);
     }
+    await sink.ready();
     const senders = pool.slice(1, 1 + sizes.pushOtherSenders);
     const peers = await seedUsers(target.db, senders.length, "pushpeer", target.passwordHash);
     const groups: string[] = [];
