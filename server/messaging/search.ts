@@ -330,12 +330,15 @@ async function newestMatches(
           order by m.id desc limit ${count}`,
     );
   }
+  // Window sizes are written into the text, not bound: statements stay prepared, and a generic
+  // plan that cannot see a bound limit may guess a tenth of the table and sort it.
+  const literal = (n: number) => sql.raw(String(Math.max(0, Math.floor(n))));
   // Every visible message newer than the last one read was looked at: `count` matches there are the newest.
   const recent = async (window: number) => {
     const rows = await queryRows<MatchRow>(
       db,
       sql`with mine as (${s.mine}),
-          recent as (select * from messages order by id desc limit ${window})
+          recent as (select * from messages order by id desc limit ${literal(window)})
           select ${columns} from recent m join mine on mine.conversation_id = m.conversation_id and ${inWindow}
           where ${s.filters} and ${s.match}
           order by m.id desc limit ${count}`,
@@ -354,7 +357,7 @@ async function newestMatches(
       sql`with mine as (${s.mine}),
           matched as materialized (
             select * from messages m where ${s.filters} and ${s.words} ${bySubstring}
-            ${limit === null ? sql`` : sql`limit ${limit}`}
+            ${limit === null ? sql`` : sql`limit ${literal(limit)}`}
           )
           select r.*, t.matched from (select count(*) as matched from matched) t
           left join lateral (
