@@ -58,23 +58,34 @@ test("alice pastes a screenshot and drops a PDF with progress; bob sees the imag
     uploadThroughput: 400 * 1024,
   });
 
+  // The answer to an upload waits in the browser (after its body went out) until the in-progress
+  // state is checked: the throttled link alone sent the body in one go at times, and the answer
+  // right after it beat the checks.
+  await cdp.send("Fetch.enable", { patterns: [{ urlPattern: "*/api/files", requestStage: "Response" }] });
+  const answered = new Promise<string>((resolve) => {
+    cdp.on("Fetch.requestPaused", (event) => resolve(event.requestId));
+  });
+
+  await a.composer.fill("Here is the screen and the report");
   await pasteFiles(alice.page, [{ name: "screenshot.png", type: "image/png", base64: screenshot.toString("base64") }]);
   const upload = alice.page.getByTestId("upload").filter({ hasText: "screenshot.png" });
+  const screenshotAnswer = await answered;
   await expect(upload).toHaveAttribute("data-status", "uploading");
   await expect
-    .poll(() => upload.getByTestId("upload-progress").evaluate((el: HTMLProgressElement) => el.value), {
-      timeout: 30_000,
-    })
+    .poll(() => upload.getByTestId("upload-progress").evaluate((el: HTMLProgressElement) => el.value))
     .toBeGreaterThan(0);
-  // Sending waits for uploads in flight.
+  // Sending waits for uploads in flight, text or not.
   await expect(alice.page.getByTestId("send-button")).toBeDisabled();
 
-  // A second paste is cancelled while it uploads: it disappears and is never sent.
+  // A second paste is cancelled while it uploads (its answer held too): it disappears and is never sent.
   await pasteFiles(alice.page, [{ name: "oops.png", type: "image/png", base64: screenshot.toString("base64") }]);
   await alice.page.getByTestId("upload").filter({ hasText: "oops.png" }).getByTestId("upload-cancel").click();
   await expect(alice.page.getByTestId("upload").filter({ hasText: "oops.png" })).toHaveCount(0);
 
+  await cdp.send("Fetch.continueResponse", { requestId: screenshotAnswer });
+  await cdp.send("Fetch.disable");
   await expect(upload).toHaveAttribute("data-status", "done", { timeout: 60_000 });
+  await expect(alice.page.getByTestId("send-button")).toBeEnabled();
   await cdp.send("Network.emulateNetworkConditions", {
     offline: false,
     latency: 0,

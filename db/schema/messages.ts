@@ -79,7 +79,8 @@ export const messages = pgTable(
     index("messages_deleted_idx").on(t.conversationId, t.seq).where(sql`${t.deletedAt} is not null`),
     // The preview worker's queue: messages whose link is not fetched yet.
     index("messages_link_pending_idx").on(t.id).where(sql`${t.linkState} = 'pending'`),
-    // message.search full-text; the pg_trgm index for substrings is hand-written in its migration.
+    // message.search full-text; its substring indexes (pg_trgm; CJK characters and pairs) are
+    // hand-written in migrations 0003 and 0006.
     index("messages_search_tsv_idx").using("gin", t.searchTsv),
   ],
 );

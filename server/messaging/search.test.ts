@@ -5,7 +5,7 @@ import { seedGroup, testSendDeps } from "../testing/conversations";
 import { callerFor, createPersonas, type Persona } from "../testing/personas";
 import { recordingPublisher } from "../testing/publisher";
 import { openDm } from "./direct";
-import { type SearchHit, type SearchInput, searchMessages, snippetOf } from "./search";
+import { type SearchHit, type SearchInput, type SearchTuning, searchMessages, snippetOf } from "./search";
 import { sendMessage } from "./send";
 
 describe.each(testDrivers)("searching messages (%s)", (driver) => {
@@ -27,7 +27,8 @@ describe.each(testDrivers)("searching messages (%s)", (driver) => {
     seqs.set(body, sent.seq);
     return sent;
   };
-  const search = (who: Persona, input: SearchInput) => searchMessages(handle.db, who.id, input);
+  const search = (who: Persona, input: SearchInput, tuning?: SearchTuning) =>
+    searchMessages(handle.db, who.id, input, tuning);
   const bodies = (hits: SearchHit[]) => hits.map((h) => h.snippet.map((p) => p.text).join(""));
 
   beforeAll(async () => {
@@ -153,10 +154,72 @@ describe.each(testDrivers)("searching messages (%s)", (driver) => {
 
   it("treats hostile and wildcard text as plain words", async () => {
     await send(alice, team, "100% sure");
-    expect(bodies((await search(alice, { query: "%" })).results)).toEqual(["100% sure"]);
+    await send(alice, team, "1000 sure");
+    expect(bodies((await search(alice, { query: "100%" })).results)).toEqual(["100% sure"]);
+    // Shorter than three characters is a whole word, never a pattern that matches every message.
+    expect((await search(alice, { query: "%" })).results).toEqual([]);
     expect((await search(alice, { query: "_" })).results).toEqual([]);
     expect((await search(alice, { query: "'); drop table messages; --" })).results).toEqual([]);
     expect((await search(alice, { query: '"unclosed phrase' })).results).toEqual([]);
+  });
+
+  it("matches CJK text of any length inside a sentence, and short Latin text only as a word", async () => {
+    await send(bob, team, "東京タワーに行った");
+    await send(bob, team, "go live at noon");
+    await send(bob, team, "gopher tunnels");
+    expect(bodies((await search(alice, { query: "海" })).results)).toEqual(["我家在上海东边"]);
+    expect(bodies((await search(alice, { query: "上海东" })).results)).toEqual(["我家在上海东边"]);
+    expect(bodies((await search(alice, { query: "タワー" })).results)).toEqual(["東京タワーに行った"]);
+    expect((await search(alice, { query: "海上" })).results).toEqual([]);
+    expect(bodies((await search(alice, { query: "go" })).results)).toEqual(["go live at noon"]);
+  });
+
+  it("ranks the newest matches and lists older ones after them, newest first", async () => {
+    await send(alice, team, "redeployed it");
+    const newestFirst = [
+      "redeployed it",
+      "the app deploy is done",
+      "after dave left: deploy again",
+      "deploy staging first, then production",
+      "We deploy the app on Fridays",
+      "before carol: the deployment went fine",
+    ];
+    // Every match ranked: whole words first, then the two substring-only matches, newest first each.
+    expect(bodies((await search(alice, { query: "deploy" })).results)).toEqual([
+      ...newestFirst.slice(1, 5),
+      newestFirst[0],
+      newestFirst[5],
+    ]);
+    // Only the newest two ranked: the whole word first, then the rest by date.
+    expect(bodies((await search(alice, { query: "deploy" }, { rankedMatches: 2 })).results)).toEqual([
+      newestFirst[1],
+      newestFirst[0],
+      ...newestFirst.slice(2),
+    ]);
+  });
+
+  it("answers the same whichever way it reads the history", async () => {
+    // One ranked match, so that a page of two needs three: the short looks can answer on a small history.
+    const ways: SearchTuning[] = [
+      // The server's newest messages, a few, then more, then every match.
+      { ownHistory: 0, quickWindow: 4, probeMatches: 0, recentWindow: 8 },
+      // The indexes, probing with a limit the history stays under.
+      { ownHistory: 0, quickWindow: 0, probeMatches: 1000, recentWindow: 0 },
+      // A probe that finds too many, then every message read newest first.
+      { ownHistory: 0, quickWindow: 0, probeMatches: 1, recentWindow: 10_000 },
+    ];
+    const queries = ["deploy", "deploy the app", '"deploy the app"', "上海", "deployme", "Fridays OR production", "go"];
+    for (const who of [alice, carol, dave]) {
+      for (const query of queries) {
+        for (const page of [{ limit: 2 }, { limit: 2, cursor: "2" }, { limit: 50 }]) {
+          const expected = await search(who, { query, ...page }, { rankedMatches: 1 });
+          for (const tuning of ways) {
+            const got = await search(who, { query, ...page }, { ...tuning, rankedMatches: 1 });
+            expect(got, `${who.username} ${query} ${JSON.stringify(tuning)}`).toEqual(expected);
+          }
+        }
+      }
+    }
   });
 
   it("refuses empty, too long and malformed input with BAD_REQUEST", async () => {

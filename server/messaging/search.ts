@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { queryRows } from "@/db/client";
 import type { DbOrTx } from "@/db/types";
@@ -60,6 +60,78 @@ const isPlainQuery = (query: string) => !/["]|(^|\s)-|\sOR\s/.test(query);
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+// Kana, CJK ideographs and Hangul: the class db/migrations/0006_search_cjk_grams.sql indexes.
+const CJK_CLASS = "\\u3040-\\u30ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uac00-\\ud7af\\uf900-\\ufaff";
+const CJK_ONLY = new RegExp(`^[${CJK_CLASS}]+$`, "u");
+// A literal, not a parameter: the planner proves the partial CJK index applies only from the same text.
+const HAS_CJK = sql.raw(`'[${CJK_CLASS}]'`);
+
+/** A CJK term's index keys: itself if one character, else its adjacent pairs (the index holds both). */
+function cjkGrams(term: string): string[] {
+  const chars = [...term];
+  if (chars.length === 1) return chars;
+  return [...new Set(chars.slice(1).map((c, i) => chars[i] + c))];
+}
+
+/**
+ * One term as a substring: `check` tests a row (cheap), `indexed` says the same through an index:
+ * CJK text its character/pair index, three or more characters pg_trgm. A shorter term matches
+ * only as a whole word (a two-letter substring would read every message).
+ */
+function substringOf(term: string): { check: SQL; indexed: SQL } {
+  const like = sql`m.body ilike ${`%${escapeLike(term)}%`}`;
+  if (CJK_ONLY.test(term)) {
+    const grams = `{${cjkGrams(term).join(",")}}`;
+    return {
+      check: like,
+      indexed: sql`chorus_cjk_grams(m.body) @> ${grams}::text[] and m.body ~ ${HAS_CJK} and ${like}`,
+    };
+  }
+  if ([...term].length >= 3) return { check: like, indexed: like };
+  const word = sql`m.search_tsv @@ plainto_tsquery('simple', ${term})`;
+  return { check: word, indexed: word };
+}
+
+/**
+ * The newest matches are ranked; older ones follow newest first. Ranking every match of a common
+ * word reads every one of them (100,000 rows for one word in ten of a million messages); the newest
+ * hundred are found reading recent messages only.
+ */
+export const RANKED_MATCHES = 100;
+
+/**
+ * How `newestMatches` looks (see there); tests shrink them to walk every way on a small history.
+ * - `ownHistory`: a caller who can see no more messages than this is answered from them alone;
+ * - `quickWindow`: the first, short look at the server's newest messages, for a common word;
+ * - `probeMatches`: the indexes answer alone when the whole server has fewer matches than this;
+ * - `recentWindow`: the longer look at the newest messages, before every match is read.
+ */
+export type SearchTuning = {
+  ownHistory?: number;
+  recentWindow?: number;
+  quickWindow?: number;
+  probeMatches?: number;
+  rankedMatches?: number;
+};
+
+const TUNING: Required<SearchTuning> = {
+  ownHistory: 20_000,
+  recentWindow: 20_000,
+  quickWindow: 2_000,
+  probeMatches: 2_000,
+  rankedMatches: RANKED_MATCHES,
+};
+
+type MatchRow = {
+  conversation_id: string;
+  id: string;
+  seq: number | string;
+  sender_id: string | null;
+  created_at: string | Date;
+  body: string;
+  rank: number | string;
+};
+
 const SNIPPET_CHARS = 160;
 
 /** The part of a body around its first hit, cut at word boundaries where possible, with every hit marked. */
@@ -102,14 +174,43 @@ export function snippetOf(body: string, terms: string[]): SnippetPart[] {
   return parts;
 }
 
+type Names = {
+  conversations: Map<string, { name: string | null; kind: "dm" | "group" }>;
+  senders: Map<string, string>;
+};
+
+/** Conversation and sender names for one page only. */
+async function namesOf(db: DbOrTx, page: MatchRow[]): Promise<Names> {
+  const uuids = (ids: (string | null)[]) => `{${[...new Set(ids.filter((id) => id !== null))].join(",")}}`;
+  const rows = await queryRows<{ is_user: boolean; id: string; name: string | null; kind: "dm" | "group" | null }>(
+    db,
+    sql`select false as is_user, id::text, name, kind from conversations
+        where id = any(${uuids(page.map((r) => r.conversation_id))}::uuid[])
+        union all
+        select true, id::text, display_name, null from users where id = any(${uuids(page.map((r) => r.sender_id))}::uuid[])`,
+  );
+  const names: Names = { conversations: new Map(), senders: new Map() };
+  for (const row of rows) {
+    if (row.is_user) names.senders.set(row.id, row.name ?? "");
+    else names.conversations.set(row.id, { name: row.name, kind: row.kind ?? "group" });
+  }
+  return names;
+}
+
 /**
  * Messages matching a query in the caller's conversations, only inside each
  * one's visible window (after joined_seq, up to left_seq for a member who
  * left), deleted messages never: full-text (websearch syntax: phrases,
- * -exclusion, OR) plus substring matches for plain words. Ranked, newest
- * first on ties, paged by offset.
+ * -exclusion, OR) plus substring matches for plain words. The newest
+ * RANKED_MATCHES matches come best first (newest first on ties), older ones
+ * after them newest first; paged by offset.
  */
-export async function searchMessages(db: DbOrTx, userId: string, input: SearchInput): Promise<SearchPage> {
+export async function searchMessages(
+  db: DbOrTx,
+  userId: string,
+  input: SearchInput,
+  tuning: SearchTuning = {},
+): Promise<SearchPage> {
   const parsed = searchInput.parse(input);
   const checked = checkText(parsed.query, { field: "Search", max: MAX_SEARCH_QUERY_CHARS });
   if (!checked.ok) throw new AppError("BAD_REQUEST", checked.message);
@@ -118,63 +219,162 @@ export async function searchMessages(db: DbOrTx, userId: string, input: SearchIn
   if (terms.length === 0) throw new AppError("BAD_REQUEST", "Search for at least one word");
   const offset = Number(parsed.cursor ?? 0);
   const limit = parsed.limit;
+  const tune = { ...TUNING, ...tuning };
+  const ranked = tune.rankedMatches;
 
-  const substring = isPlainQuery(query)
+  const mine = sql`select mb.conversation_id, mb.joined_seq,
+                          case when mb.left_at is null then null else coalesce(mb.left_seq, mb.joined_seq) end as upto
+                   from members mb
+                   where mb.user_id = ${userId}::uuid
+                     ${parsed.conversationId ? sql`and mb.conversation_id = ${parsed.conversationId}::uuid` : sql``}`;
+  // How many messages the caller can see decides how to look (see `newestMatches`).
+  const [seen] = await queryRows<{ conversations: number | string; messages: number | string | null }>(
+    db,
+    sql`select count(*) as conversations,
+               sum(greatest(0, coalesce(least(mine.upto, c.last_seq), c.last_seq) - mine.joined_seq)) as messages
+        from (${mine}) mine join conversations c on c.id = mine.conversation_id`,
+  );
+  if (Number(seen.conversations) === 0) return { results: [], nextCursor: null };
+
+  const tsquery = sql`websearch_to_tsquery('simple', ${query})`;
+  const parts = isPlainQuery(query) ? terms.map(substringOf) : null;
+  const substring = parts
     ? sql.join(
-        terms.map((t) => sql`m.body ilike ${`%${escapeLike(t)}%`}`),
+        parts.map((p) => sql`(${p.check})`),
         sql` and `,
       )
     : sql`false`;
-  const rows = await queryRows<{
-    conversation_id: string;
-    name: string | null;
-    kind: "dm" | "group";
-    id: string;
-    seq: number | string;
-    sender_id: string | null;
-    sender_name: string | null;
-    created_at: string | Date;
-    body: string;
-  }>(
-    db,
-    sql`with q as (select websearch_to_tsquery('simple', ${query}) as q),
-        mine as (
-          select mb.conversation_id, mb.joined_seq,
-                 case when mb.left_at is null then null else coalesce(mb.left_seq, mb.joined_seq) end as upto
-          from members mb
-          where mb.user_id = ${userId}::uuid
-            ${parsed.conversationId ? sql`and mb.conversation_id = ${parsed.conversationId}::uuid` : sql``}
+  const search = {
+    mine,
+    words: sql`m.search_tsv @@ ${tsquery}`,
+    substringIndexed: parts
+      ? sql.join(
+          parts.map((p) => p.indexed),
+          sql` and `,
         )
-        select m.conversation_id, c.name, c.kind, m.id::text as id, m.seq, m.sender_id, u.display_name as sender_name,
-               m.created_at, m.body
-        from mine
-        join messages m on m.conversation_id = mine.conversation_id and m.seq > mine.joined_seq
-                       and (mine.upto is null or m.seq <= mine.upto)
-        join conversations c on c.id = m.conversation_id
-        left join users u on u.id = m.sender_id
-        cross join q
-        where m.deleted_at is null and m.kind = 'text'
-          and (m.search_tsv @@ q.q or (${substring}))
-          ${parsed.fromUserId ? sql`and m.sender_id = ${parsed.fromUserId}::uuid` : sql``}
-          ${parsed.before ? sql`and m.created_at < ${parsed.before}::timestamptz` : sql``}
-          ${parsed.after ? sql`and m.created_at > ${parsed.after}::timestamptz` : sql``}
-        order by ts_rank(m.search_tsv, q.q) + case when ${substring} then 0.01 else 0 end desc, m.id desc
-        limit ${limit + 1} offset ${offset}`,
-  );
-  const page = rows.slice(0, limit);
+      : null,
+    match: sql`(m.search_tsv @@ ${tsquery} or (${substring}))`,
+    rank: sql`ts_rank(m.search_tsv, ${tsquery}) + case when ${substring} then 0.01 else 0 end`,
+    filters: sql`m.deleted_at is null and m.kind = 'text'
+      ${parsed.fromUserId ? sql`and m.sender_id = ${parsed.fromUserId}::uuid` : sql``}
+      ${parsed.before ? sql`and m.created_at < ${parsed.before}::timestamptz` : sql``}
+      ${parsed.after ? sql`and m.created_at > ${parsed.after}::timestamptz` : sql``}`,
+  };
+  const visible = Number(seen.messages ?? 0);
+  // One more than the page shows tells whether a next page exists.
+  const wanted = Math.max(ranked, offset + limit + 1);
+  const rows = await newestMatches(db, search, wanted, visible, tune);
+
+  const order = [
+    ...rows.slice(0, ranked).sort((a, b) => Number(b.rank) - Number(a.rank) || compareIdsDesc(a.id, b.id)),
+    ...rows.slice(ranked),
+  ];
+  const page = order.slice(offset, offset + limit);
+  const names = page.length ? await namesOf(db, page) : { conversations: new Map(), senders: new Map() };
   const next = offset + limit;
   return {
-    results: page.map((r) => ({
-      conversationId: r.conversation_id,
-      conversationName: r.name,
-      conversationKind: r.kind,
-      messageId: r.id,
-      seq: Number(r.seq),
-      senderId: r.sender_id,
-      senderName: r.sender_name,
-      createdAt: new Date(r.created_at).toISOString(),
-      snippet: snippetOf(r.body, terms),
-    })),
-    nextCursor: rows.length > limit && next <= MAX_SEARCH_OFFSET ? String(next) : null,
+    results: page.map((r) => {
+      const c = names.conversations.get(r.conversation_id);
+      return {
+        conversationId: r.conversation_id,
+        conversationName: c?.name ?? null,
+        conversationKind: c?.kind ?? "group",
+        messageId: r.id,
+        seq: Number(r.seq),
+        senderId: r.sender_id,
+        senderName: r.sender_id ? (names.senders.get(r.sender_id) ?? null) : null,
+        createdAt: new Date(r.created_at).toISOString(),
+        snippet: snippetOf(r.body, terms),
+      };
+    }),
+    nextCursor: order.length > next && next <= MAX_SEARCH_OFFSET ? String(next) : null,
   };
+}
+
+const compareIdsDesc = (a: string, b: string) => {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x > y ? -1 : x < y ? 1 : 0;
+};
+
+type SearchSql = { mine: SQL; words: SQL; substringIndexed: SQL | null; match: SQL; rank: SQL; filters: SQL };
+
+/**
+ * The caller's `count` newest visible matches, newest first, reading as little as it can:
+ * 1. a caller who can see few messages: all of them, through the primary key;
+ * 2. a common word: its newest matches are among the server's newest few thousand messages,
+ *    read backwards on the id index (one word in ten: 100 matches in 1,000 messages);
+ * 3. a rare word: the GIN indexes find every match on the server, when there are few;
+ * 4. in between: a longer backwards read, and when even that holds too few, every match.
+ * A step answers only when its answer is exact, so every way returns the same rows.
+ */
+async function newestMatches(
+  db: DbOrTx,
+  s: SearchSql,
+  count: number,
+  visible: number,
+  tune: Required<SearchTuning>,
+): Promise<MatchRow[]> {
+  const columns = sql`m.conversation_id, m.id::text as id, m.seq, m.sender_id, m.created_at, m.body, ${s.rank} as rank`;
+  const inWindow = sql`m.seq > mine.joined_seq and (mine.upto is null or m.seq <= mine.upto)`;
+  if (visible <= tune.ownHistory) {
+    // Materialized: the planner must not trade this bounded read for a full-text index scan over every conversation.
+    return queryRows<MatchRow>(
+      db,
+      sql`with mine as (${s.mine}),
+          seen as materialized (
+            select m.* from mine join messages m on m.conversation_id = mine.conversation_id and ${inWindow}
+          )
+          select ${columns} from seen m
+          where ${s.filters} and ${s.match}
+          order by m.id desc limit ${count}`,
+    );
+  }
+  // Window sizes are written into the text, not bound: statements stay prepared, and a generic
+  // plan that cannot see a bound limit may guess a tenth of the table and sort it.
+  const literal = (n: number) => sql.raw(String(Math.max(0, Math.floor(n))));
+  // Every visible message newer than the last one read was looked at: `count` matches there are the newest.
+  const recent = async (window: number) => {
+    const rows = await queryRows<MatchRow>(
+      db,
+      sql`with mine as (${s.mine}),
+          recent as (select * from messages order by id desc limit ${literal(window)})
+          select ${columns} from recent m join mine on mine.conversation_id = m.conversation_id and ${inWindow}
+          where ${s.filters} and ${s.match}
+          order by m.id desc limit ${count}`,
+    );
+    return rows.length >= count ? rows : null;
+  };
+  // Every match on the server through the GIN indexes (at most `limit`), then the caller's windows.
+  // Two branches, so each one's conditions stand alone and are answered by its index, not rechecked.
+  const indexed = async (limit: number | null) => {
+    const bySubstring = s.substringIndexed
+      ? sql`union all select * from messages m where ${s.filters} and ${s.substringIndexed} and not (${s.words})`
+      : sql``;
+    // The count comes on a row of its own too, so it is known when none of the matches is visible.
+    const rows = await queryRows<Partial<MatchRow> & { matched: number | string }>(
+      db,
+      sql`with mine as (${s.mine}),
+          matched as materialized (
+            select * from messages m where ${s.filters} and ${s.words} ${bySubstring}
+            ${limit === null ? sql`` : sql`limit ${literal(limit)}`}
+          )
+          select r.*, t.matched from (select count(*) as matched from matched) t
+          left join lateral (
+            select ${columns}
+            from matched m join mine on mine.conversation_id = m.conversation_id and ${inWindow}
+            order by m.id desc limit ${count}
+          ) r on true`,
+    );
+    // Fewer than the limit: these were all the matches there are.
+    if (limit !== null && Number(rows[0].matched) >= limit) return null;
+    return rows.filter((r): r is MatchRow & { matched: number } => r.id != null);
+  };
+  return (
+    (await recent(tune.quickWindow)) ??
+    (tune.probeMatches > 0 ? await indexed(tune.probeMatches) : null) ??
+    (await recent(tune.recentWindow)) ??
+    (await indexed(null)) ??
+    []
+  );
 }
