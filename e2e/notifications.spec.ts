@@ -1,8 +1,8 @@
-import type { BrowserContext, CDPSession, Page } from "@playwright/test";
+import type { CDPSession, Page } from "@playwright/test";
 import type { PushPayload } from "@/lib/notification-text";
 import type { TestPushService } from "../server/testing/push-endpoint";
-import { expect, registerViaApi, signInViaApi, test, uniqueUser, waitForRealtime } from "./fixtures";
-import { ChatApp, openDmViaApi, sendViaApi, trpc } from "./pages";
+import { expect, test, waitForRealtime } from "./fixtures";
+import { ChatApp, openDmViaApi, sendViaApi, shownNotifications, signedInWithoutOpening, trpc } from "./pages";
 import { startPushService } from "./push-service";
 
 // The push service spec runs its tests one after another: they share the one local push service port.
@@ -17,15 +17,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await service.close();
 });
-
-/** Notifications the page's service worker registration is showing now. */
-async function shownNotifications(page: Page) {
-  return page.evaluate(async () => {
-    const registration = await navigator.serviceWorker.ready;
-    const list = await registration.getNotifications();
-    return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: (n.data as { url?: string })?.url }));
-  });
-}
 
 /** Hands a push to the page's real service worker, as Chromium's push client does once it has decrypted one. */
 async function deliverToServiceWorker(page: Page, cdp: CDPSession, payload: PushPayload) {
@@ -52,13 +43,6 @@ async function hideTab(page: Page) {
     Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
     document.dispatchEvent(new Event("visibilitychange"));
   });
-}
-
-async function signedInWithoutOpening(context: BrowserContext, name: string) {
-  const user = uniqueUser(name);
-  const { id } = await registerViaApi(context, user);
-  await signInViaApi(context, user);
-  return { ...user, id, context };
 }
 
 test("a DM to bob while Chorus is closed is pushed, encrypted, to his device, and his service worker shows it", async ({

@@ -1,5 +1,5 @@
 import type { BrowserContext, Locator, Page } from "@playwright/test";
-import { expect, type TestUser } from "./fixtures";
+import { expect, registerViaApi, signInViaApi, type TestUser, uniqueUser } from "./fixtures";
 
 /** Page object of the chat app, over data-testid attributes. */
 export class ChatApp {
@@ -101,4 +101,21 @@ export async function sendViaApi(from: BrowserContext, conversationId: string, b
   const clientMsgId = `e2e-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   const sent = await trpc<{ seq: number }>(from, "message.send", { conversationId, clientMsgId, body }, "mutation");
   return sent.seq;
+}
+
+/** A user registered and signed in in `context`, with no page opened yet. */
+export async function signedInWithoutOpening(context: BrowserContext, name: string) {
+  const user = uniqueUser(name);
+  const { id } = await registerViaApi(context, user);
+  await signInViaApi(context, user);
+  return { ...user, id, context };
+}
+
+/** Notifications the origin's service worker registration is showing now. */
+export async function shownNotifications(page: Page) {
+  return page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.ready;
+    const list = await registration.getNotifications();
+    return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: (n.data as { url?: string })?.url }));
+  });
 }

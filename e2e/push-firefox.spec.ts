@@ -1,8 +1,8 @@
-import { type BrowserContext, firefox, type Page } from "@playwright/test";
+import { type BrowserContext, firefox } from "@playwright/test";
 import { firefoxPath, firefoxUserPrefs } from "../playwright.config";
-import { expect, registerViaApi, signInViaApi, test, uniqueUser, waitForRealtime } from "./fixtures";
+import { expect, test, waitForRealtime } from "./fixtures";
 import { type MozillaPushService, startMozillaPushService } from "./mozilla-push-service";
-import { ChatApp, openDmViaApi, sendViaApi, trpc } from "./pages";
+import { ChatApp, openDmViaApi, sendViaApi, shownNotifications, signedInWithoutOpening, trpc } from "./pages";
 import { startVirtualDisplay } from "./virtual-display";
 
 // Runs in the "firefox" project (stock Firefox over WebDriver BiDi), whose push client
@@ -17,22 +17,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await service.close();
 });
-
-/** Notifications the origin's service worker registration is showing now. */
-async function shownNotifications(page: Page) {
-  return page.evaluate(async () => {
-    const registration = await navigator.serviceWorker.ready;
-    const list = await registration.getNotifications();
-    return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: (n.data as { url?: string })?.url }));
-  });
-}
-
-async function signedInWithoutOpening(context: BrowserContext, name: string) {
-  const user = uniqueUser(name);
-  const { id } = await registerViaApi(context, user);
-  await signInViaApi(context, user);
-  return { ...user, id, context };
-}
 
 const presenceOf = async (viewer: BrowserContext, userId: string) =>
   (await trpc<{ status: string }[]>(viewer, "presence.get", { userIds: [userId] }, "query"))[0]?.status;
