@@ -122,7 +122,11 @@ export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
 
 /** Runs raw SQL and returns its rows, the same shape on both drivers. */
 export async function queryRows<T extends Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown;
+  return rowsOf<T>(await db.execute(query));
+}
+
+/** A raw statement's rows on either driver: postgres.js answers an array, PGlite `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
   if (Array.isArray(result)) return result as T[];
   return ((result as { rows?: T[] }).rows ?? []) as T[];
 }

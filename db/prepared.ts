@@ -1,5 +1,6 @@
 import type { SQL } from "drizzle-orm";
 import { PgDialect, PgTransaction } from "drizzle-orm/pg-core";
+import { rowsOf } from "./client";
 import type { Db, DbOrTx } from "./types";
 
 // Prepared per database handle: drizzle builds the SQL once instead of on
@@ -44,7 +45,5 @@ export async function preparedRows<T extends Record<string, unknown>>(
   const statement = prepared(db, name, (d) =>
     (d as Db)._.session.prepareQuery(dialect.sqlToQuery(build()), undefined, name, false),
   ) as RawStatement;
-  const result = await statement.execute(values);
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
+  return rowsOf<T>(await statement.execute(values));
 }
