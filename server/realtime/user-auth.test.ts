@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "@/db/testing";
 import { createChorusServer } from "../node-http/server";
 import { createPersonas, type Persona } from "../testing/personas";
-import { connectionState, startTestSoketi, type TestSoketi } from "../testing/realtime";
+import { connectionState, startTestSoketi, type TestSoketi, testSocketOptions } from "../testing/realtime";
 
 const AUTH_SECRET = "user-auth-test-secret-0123456789abcdef";
 
@@ -56,12 +56,7 @@ describe("signing a socket in", () => {
   /** A raw pusher-js client whose sign-in answer is whatever `auth` gives. */
   const socketSigningInWith = (auth: (socketId: string) => Promise<{ auth: string; user_data: string }>) => {
     const client = new Pusher(realtime.config.key, {
-      cluster: "",
-      wsHost: "127.0.0.1",
-      wsPort: realtime.config.port,
-      forceTLS: false,
-      enabledTransports: ["ws"],
-      disableStats: true,
+      ...testSocketOptions(realtime),
       userAuthentication: {
         transport: "ajax",
         endpoint: "/unused",

@@ -6,7 +6,7 @@ import type { Db } from "@/db/types";
 import { authOptions, httpBatchAuthorizer, httpUserAuthenticator, reconnectWhenRefused } from "@/lib/realtime-client";
 import { createChorusServer } from "../node-http/server";
 import type { Persona } from "./personas";
-import type { TestSoketi } from "./realtime";
+import { type TestSoketi, testSocketOptions } from "./realtime";
 
 export const TEST_AUTH_SECRET = "chorus-http-test-secret-0123456789abcdef";
 
@@ -78,12 +78,7 @@ export async function startTestServer(db: Db, realtime: TestSoketi) {
   function connect(cookie: string): Pusher {
     const headers = () => ({ cookie });
     const pusher = new Pusher(realtime.config.key, {
-      cluster: "",
-      wsHost: "127.0.0.1",
-      wsPort: realtime.config.port,
-      forceTLS: false,
-      enabledTransports: ["ws"],
-      disableStats: true,
+      ...testSocketOptions(realtime),
       ...authOptions(
         httpBatchAuthorizer(`${base}/api/pusher/auth`, headers),
         httpUserAuthenticator(`${base}/api/pusher/user-auth`, headers),

@@ -54,6 +54,18 @@ export async function startTestSoketi(
  * functions /api/pusher/auth and /api/pusher/user-auth call. `signIn: false`
  * is a hand-made client that never signs in.
  */
+/** pusher-js options of every test client: straight to the test Soketi over plain ws. */
+export function testSocketOptions(realtime: TestSoketi) {
+  return {
+    cluster: "",
+    wsHost: "127.0.0.1",
+    wsPort: realtime.config.port,
+    forceTLS: false,
+    enabledTransports: ["ws" as const],
+    disableStats: true,
+  };
+}
+
 export function connectAs(
   db: Db,
   realtime: TestSoketi,
@@ -61,12 +73,7 @@ export function connectAs(
   options: { onAuthRequest?: (channels: string[]) => void; signIn?: boolean } = {},
 ): Pusher {
   const pusher = new Pusher(realtime.config.key, {
-    cluster: "",
-    wsHost: "127.0.0.1",
-    wsPort: realtime.config.port,
-    forceTLS: false,
-    enabledTransports: ["ws"],
-    disableStats: true,
+    ...testSocketOptions(realtime),
     ...authOptions(
       async (socketId, channels) => {
         options.onAuthRequest?.(channels);
