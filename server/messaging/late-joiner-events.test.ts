@@ -1,50 +1,30 @@
 import type Pusher from "pusher-js";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { type TestDb, testDrivers } from "@/db/testing";
 import { conversationChannel } from "../realtime/channels";
-import { seedGroup, testSendDeps } from "../testing/conversations";
-import { callerFor, createPersonas, type Persona } from "../testing/personas";
-import { useTestPublisher } from "../testing/read-state";
-import { connectAs, startTestSoketi, subscribed, type TestSoketi } from "../testing/realtime";
-import { sendMessage } from "./send";
+import { seedGroup } from "../testing/conversations";
+import { messagingSuite } from "../testing/messaging-suite";
+import type { Persona } from "../testing/personas";
 
 // Events go to a conversation's channel, which every current member hears, also one
 // who joined later and may not read what came before. Events about those older
 // messages carry ids only; each client reads them through history or
 // message.changes, which apply its own window.
 describe.each(testDrivers)("a member who joined later is not told about messages from before (%s)", (driver) => {
+  const suite = messagingSuite(driver, "alice", "bob", "carol");
+  const { api, send, connect } = suite;
   let handle: TestDb;
-  let realtime: TestSoketi;
   let alice: Persona;
   let bob: Persona;
   let carol: Persona;
-  const clients: Pusher[] = [];
-
-  beforeAll(async () => {
-    handle = await createTestDb(driver);
-    realtime = await startTestSoketi();
-    useTestPublisher(realtime.publisher);
-    [alice, bob, carol] = await createPersonas(handle.db, "alice", "bob", "carol");
-  });
-  afterAll(async () => {
-    for (const client of clients) client.disconnect();
-    await realtime.soketi.stop();
-    await handle.close();
+  beforeAll(() => {
+    handle = suite.handle;
+    [alice, bob, carol] = suite.personas;
   });
 
-  const api = (who: Persona) => callerFor(handle.db, who, realtime.publisher);
-  const send = (who: Persona, conversationId: string, body: string, replyToSeq?: number) =>
-    sendMessage(
-      handle.db,
-      who.id,
-      { conversationId, clientMsgId: crypto.randomUUID(), body, replyToSeq },
-      testSendDeps(realtime.publisher),
-    );
   /** Every event carol's client receives on the channel, as raw text. */
   const listen = async (who: Persona, conversationId: string) => {
-    const client = connectAs(handle.db, realtime, who.id);
-    clients.push(client);
-    await subscribed(client, conversationChannel(conversationId));
+    const client = await connect(who, conversationChannel(conversationId));
     const heard: string[] = [];
     client.channel(conversationChannel(conversationId))?.bind_global((event: string, data: unknown) => {
       if (!event.startsWith("pusher:")) heard.push(`${event} ${JSON.stringify(data)}`);

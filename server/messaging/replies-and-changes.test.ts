@@ -1,53 +1,29 @@
 import { sql } from "drizzle-orm";
-import type Pusher from "pusher-js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { members } from "@/db/schema";
-import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
+import { type TestDb, testDrivers } from "@/db/testing";
 import { conversationChannel, userChannel } from "../realtime/channels";
 import type { RealtimeEvents } from "../realtime/events";
-import { seedGroup, tableCounts, testSendDeps } from "../testing/conversations";
+import { seedGroup, tableCounts } from "../testing/conversations";
 import { footprint } from "../testing/footprint";
-import { callerFor, createPersonas, type Persona } from "../testing/personas";
-import { positionsOf, rowsWrittenBy, say, useTestPublisher } from "../testing/read-state";
-import { connectAs, nextEvent, startTestSoketi, subscribed, type TestSoketi } from "../testing/realtime";
-import { sendMessage } from "./send";
+import { messagingSuite } from "../testing/messaging-suite";
+import type { Persona } from "../testing/personas";
+import { positionsOf, rowsWrittenBy, say } from "../testing/read-state";
+import { connectAs, nextEvent, subscribed } from "../testing/realtime";
 import { unreadOf } from "./unread";
 
 describe.each(testDrivers)("replies, mark unread and catching up on changes (%s)", (driver) => {
+  const suite = messagingSuite(driver, "alice", "bob", "carol", "outsider");
+  const { api, send, connect } = suite;
   let handle: TestDb;
-  let realtime: TestSoketi;
   let alice: Persona;
   let bob: Persona;
   let carol: Persona;
   let outsider: Persona;
-  const clients: Pusher[] = [];
-
-  beforeAll(async () => {
-    handle = await createTestDb(driver);
-    realtime = await startTestSoketi();
-    useTestPublisher(realtime.publisher);
-    [alice, bob, carol, outsider] = await createPersonas(handle.db, "alice", "bob", "carol", "outsider");
+  beforeAll(() => {
+    handle = suite.handle;
+    [alice, bob, carol, outsider] = suite.personas;
   });
-  afterAll(async () => {
-    for (const client of clients) client.disconnect();
-    await realtime.soketi.stop();
-    await handle.close();
-  });
-
-  const api = (who: Persona) => callerFor(handle.db, who, realtime.publisher);
-  const send = (who: Persona, conversationId: string, body: string, replyToSeq?: number) =>
-    sendMessage(
-      handle.db,
-      who.id,
-      { conversationId, clientMsgId: crypto.randomUUID(), body, replyToSeq },
-      testSendDeps(realtime.publisher),
-    );
-  const connect = async (who: Persona, channel: string) => {
-    const client = connectAs(handle.db, realtime, who.id);
-    clients.push(client);
-    await subscribed(client, channel);
-    return client;
-  };
 
   describe("replies", () => {
     it("carries a preview of the original, live and in history, and a tombstone once it is deleted", async () => {
@@ -243,8 +219,8 @@ describe.each(testDrivers)("replies, mark unread and catching up on changes (%s)
       expect(await told).toEqual(update);
       expect(update).toMatchObject({ seq, reactions: [{ emoji: "🔥", count: 1 }], reaction: { userId: alice.id } });
 
-      const stranger = connectAs(handle.db, realtime, outsider.id);
-      clients.push(stranger);
+      const stranger = connectAs(handle.db, suite.realtime, outsider.id);
+      suite.clients.push(stranger);
       await expect(subscribed(stranger, conversationChannel(group))).rejects.toThrow(/refused/);
     });
   });
