@@ -1,3 +1,4 @@
+import { startBackgroundLoop } from "../background-loop";
 import type { Db } from "@/db/types";
 import { logger } from "../logger";
 import type { Publisher } from "../realtime/publisher";
@@ -13,35 +14,15 @@ const log = logger.child({ domain: "presence" });
 export function startPresenceSweeper(db: Db, publisher: Publisher, options: { intervalMs?: number } = {}) {
   const intervalMs = options.intervalMs ?? 10_000;
   const batch = 500;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-
-  const tick = async () => {
+  return startBackgroundLoop(intervalMs, async (stopped) => {
     try {
       for (;;) {
         const { swept } = await sweepExpired(db, { limit: batch, publisher });
         if (swept > 0) log.info({ swept }, "expired presence swept");
-        if (swept < batch || stopped) break;
+        if (swept < batch || stopped()) break;
       }
     } catch (error) {
       log.error({ err: error }, "presence sweep failed");
     }
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = tick().finally(schedule);
-    }, intervalMs);
-    timer.unref();
-  };
-  schedule();
-
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  });
 }

@@ -1,3 +1,4 @@
+import { startBackgroundLoop } from "../background-loop";
 import type { DbOrTx } from "@/db/types";
 import { logger } from "../logger";
 import { planPushes, type PushPlanDeps } from "./planner";
@@ -7,35 +8,17 @@ const log = logger.child({ domain: "push" });
 /** Plans pushes for published messages until stopped; stop() waits for the pass in flight. */
 export function startPushWorker(db: DbOrTx, deps: PushPlanDeps, options: { pollMs: number; batchSize?: number }) {
   const limit = options.batchSize ?? 100;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-
-  const pass = async () => {
+  const loop = startBackgroundLoop(options.pollMs, async (stopped) => {
     try {
       for (;;) {
         const result = await planPushes(db, deps, { limit });
         if (result.messages > 0) log.debug(result, "push pass");
-        if (stopped || result.messages < limit) break;
+        if (stopped() || result.messages < limit) break;
       }
     } catch (error) {
       log.error({ err: error }, "push pass failed");
     }
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = pass().then(schedule);
-    }, options.pollMs);
-    timer.unref?.();
-  };
-  schedule();
+  });
   log.info({ pollMs: options.pollMs }, "push planner started");
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  return loop;
 }

@@ -1,3 +1,4 @@
+import { startBackgroundLoop } from "../background-loop";
 import { and, isNotNull, lt, sql } from "drizzle-orm";
 import { outbox } from "@/db/schema";
 import type { DbOrTx } from "@/db/types";
@@ -45,18 +46,14 @@ const PURGE_EVERY_MS = 60_000;
 /** Polls for due rows until stopped; stop() waits for the pass in flight. */
 export function startOutboxWorker(db: DbOrTx, publisher: Publisher, options: OutboxWorkerOptions) {
   const batchSize = options.batchSize ?? 100;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
   let lastPurge = 0;
-
-  const pass = async () => {
+  const loop = startBackgroundLoop(options.pollMs, async (stopped) => {
     try {
       // A full batch means more may be due: keep going without waiting a poll interval.
       for (;;) {
         const result = await drainOutbox(db, publisher, { limit: batchSize });
         if (result.claimed > 0) log.debug(result, "outbox pass");
-        if (stopped || result.claimed < batchSize || result.failed > 0) break;
+        if (stopped() || result.claimed < batchSize || result.failed > 0) break;
       }
       if (Date.now() - lastPurge >= PURGE_EVERY_MS) {
         lastPurge = Date.now();
@@ -66,23 +63,7 @@ export function startOutboxWorker(db: DbOrTx, publisher: Publisher, options: Out
     } catch (error) {
       log.error({ err: error }, "outbox pass failed");
     }
-  };
-
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = pass().then(schedule);
-    }, options.pollMs);
-    timer.unref?.();
-  };
-  schedule();
+  });
   log.info({ pollMs: options.pollMs }, "outbox publisher started");
-
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  return loop;
 }

@@ -1,3 +1,4 @@
+import { startBackgroundLoop } from "../background-loop";
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { queryRows } from "@/db/client";
@@ -111,32 +112,14 @@ export async function purgeExpired(db: Db, options: PurgeOptions = {}): Promise<
 export function startRetentionWorker(db: Db, options: PurgeOptions & { intervalMs?: number } = {}) {
   const intervalMs = options.intervalMs ?? 60_000;
   const batch = options.batch ?? 500;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const tick = async () => {
+  return startBackgroundLoop(intervalMs, async (stopped) => {
     try {
-      for (let pass = 0; pass < 20 && !stopped; pass++) {
+      for (let pass = 0; pass < 20 && !stopped(); pass++) {
         const { deleted } = await purgeExpired(db, { ...options, now: undefined, batch });
         if (deleted < batch) break;
       }
     } catch (error) {
       log.error({ err: error }, "retention pass failed; retrying on the next interval");
     }
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = tick().finally(schedule);
-    }, intervalMs);
-    timer.unref();
-  };
-  schedule();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  });
 }
