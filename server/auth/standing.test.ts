@@ -4,7 +4,7 @@ import { createDb, type DbHandle, queryRows } from "@/db/client";
 import { users } from "@/db/schema";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
 import { commitAndAnnounce } from "../realtime/announce";
-import { createRecordingPublisher } from "../testing/recording-publisher";
+import { recordingPublisher } from "../testing/publisher";
 import { createPersonas } from "../testing/personas";
 import { endSessions, STANDING_CACHE_MS, sessionStanding, watchStanding } from "./standing";
 
@@ -56,7 +56,7 @@ describe.each(testDrivers.filter((d) => d === "postgres"))("the standing watcher
     // Not looked up again: nothing was announced.
     expect(await epochNow(handle, alice.id)).toBe(epoch);
 
-    const ended = await commitAndAnnounce(other.db, createRecordingPublisher(), (tx) => endSessions(tx, alice.id));
+    const ended = await commitAndAnnounce(other.db, recordingPublisher(), (tx) => endSessions(tx, alice.id));
     const endedAt = Date.now();
     await expect.poll(() => epochNow(handle, alice.id), { timeout: 2_000, interval: 20 }).toBe(ended);
     expect(Date.now() - endedAt).toBeLessThan(1_000);
@@ -91,7 +91,7 @@ describe.each(testDrivers.filter((d) => d === "postgres"))("the standing watcher
     // Listening again, it hears changes at once again.
     await expect.poll(() => listeners(other), { timeout: 5_000, interval: 50 }).toBe(1);
     await sleep(300);
-    const ended = await commitAndAnnounce(other.db, createRecordingPublisher(), (tx) => endSessions(tx, carol.id));
+    const ended = await commitAndAnnounce(other.db, recordingPublisher(), (tx) => endSessions(tx, carol.id));
     await expect.poll(() => epochNow(handle, carol.id), { timeout: 1_000, interval: 20 }).toBe(ended);
   });
 });
