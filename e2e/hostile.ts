@@ -268,8 +268,10 @@ export class HostileView {
           }
           await list.evaluate((el, wanted) => {
             const seqs = Array.from(el.querySelectorAll("[data-seq]"), (e) => Number(e.getAttribute("data-seq")));
+            // Between the rows on screen but not rendered yet (still arriving or being filled): wait.
             const down = seqs.length === 0 || Math.max(...seqs) < wanted;
-            el.scrollTop += (down ? 1 : -1) * el.clientHeight * 0.7;
+            const up = seqs.length > 0 && Math.min(...seqs) > wanted;
+            if (down || up) el.scrollTop += (down ? 1 : -1) * el.clientHeight * 0.7;
           }, seq);
           return false;
         },
