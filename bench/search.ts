@@ -26,6 +26,14 @@ export async function searchSection(ctx: BenchContext): Promise<SectionResult> {
   const seedStart = performance.now();
   const convs = await seedManyGroups(target.db, sizes.searchConversations, "search", [other.id, searcher.user.id], 0);
   await target.db.execute(sql`create sequence if not exists bench_seed_message_id`);
+  // Ids as a live server's would be: rising with seq, the conversations' messages interleaved in
+  // time (all older than anything sent since). A block of the seed sequence is reserved for them.
+  const total = perConversation * convs.length;
+  const [{ base }] = await queryRows<{ base: string }>(
+    target.db,
+    sql`select setval('bench_seed_message_id', nextval('bench_seed_message_id') + ${total}::bigint)::text as base`,
+  );
+  const oldest = -BigInt(base);
   // Batches of conversations, so progress shows and no statement runs for minutes.
   const batchSize = 50;
   for (let i = 0; i < convs.length; i += batchSize) {
@@ -33,7 +41,8 @@ export async function searchSection(ctx: BenchContext): Promise<SectionResult> {
     const ids = `{${batch.join(",")}}`;
     await target.db.execute(
       sql`insert into messages (conversation_id, seq, id, sender_id, kind, body)
-          select c.id, s, -nextval('bench_seed_message_id'), ${other.id}::uuid, 'text', ${body}
+          select c.id, s, ${String(oldest)}::bigint + (s - 1) * ${convs.length}::bigint + ${i}::bigint + c.n - 1,
+                 ${other.id}::uuid, 'text', ${body}
           from unnest(${ids}::uuid[]) with ordinality as c(id, n)
           cross join generate_series(1, ${perConversation}::int) s
           cross join lateral (select (${i}::int + c.n - 1) * ${perConversation}::int + s as g) x`,

@@ -104,21 +104,30 @@ export const RANKED_MATCHES = 100;
  * - `ownHistory`: a caller who can see no more messages than this is answered from them alone;
  * - `quickWindow`: the first, short look at the server's newest messages, for a common word;
  * - `probeMatches`: the indexes answer alone when the whole server has fewer matches than this;
+ * - `ownWindow`: the look at the caller's own newest messages, this many split over their conversations;
  * - `recentWindow`: the longer look at the newest messages, before every match is read.
  */
 export type SearchTuning = {
+  /** Told which look answered: tests pin that a case is answered the bounded way. */
+  answered?: (way: SearchWay) => void;
   ownHistory?: number;
   recentWindow?: number;
   quickWindow?: number;
   probeMatches?: number;
+  ownWindow?: number;
   rankedMatches?: number;
 };
 
-const TUNING: Required<SearchTuning> = {
+export type SearchWay = "own history" | "quick window" | "probe" | "own window" | "recent window" | "every match";
+
+type Tuning = Required<Omit<SearchTuning, "answered">>;
+
+const TUNING: Tuning = {
   ownHistory: 20_000,
   recentWindow: 20_000,
   quickWindow: 2_000,
   probeMatches: 2_000,
+  ownWindow: 20_000,
   rankedMatches: RANKED_MATCHES,
 };
 
@@ -263,7 +272,9 @@ export async function searchMessages(
   const visible = Number(seen.messages ?? 0);
   // One more than the page shows tells whether a next page exists.
   const wanted = Math.max(ranked, offset + limit + 1);
-  const rows = await newestMatches(db, search, wanted, visible, tune);
+  const visibleTo = { messages: visible, conversations: Number(seen.conversations) };
+  const { rows, way } = await newestMatches(db, search, wanted, visibleTo, tune);
+  tuning.answered?.(way);
 
   const order = [
     ...rows.slice(0, ranked).sort((a, b) => Number(b.rank) - Number(a.rank) || compareIdsDesc(a.id, b.id)),
@@ -305,21 +316,23 @@ type SearchSql = { mine: SQL; words: SQL; substringIndexed: SQL | null; match: S
  * 2. a common word: its newest matches are among the server's newest few thousand messages,
  *    read backwards on the id index (one word in ten: 100 matches in 1,000 messages);
  * 3. a rare word: the GIN indexes find every match on the server, when there are few;
- * 4. in between: a longer backwards read, and when even that holds too few, every match.
+ * 4. a common word in conversations other people keep busier: the caller's own newest messages,
+ *    the same number from each of their conversations, read backwards on the primary key;
+ * 5. in between: a longer backwards read, and when even that holds too few, every match.
  * A step answers only when its answer is exact, so every way returns the same rows.
  */
 async function newestMatches(
   db: DbOrTx,
   s: SearchSql,
   count: number,
-  visible: number,
-  tune: Required<SearchTuning>,
-): Promise<MatchRow[]> {
+  visible: { messages: number; conversations: number },
+  tune: Tuning,
+): Promise<{ rows: MatchRow[]; way: SearchWay }> {
   const columns = sql`m.conversation_id, m.id::text as id, m.seq, m.sender_id, m.created_at, m.body, ${s.rank} as rank`;
   const inWindow = sql`m.seq > mine.joined_seq and (mine.upto is null or m.seq <= mine.upto)`;
-  if (visible <= tune.ownHistory) {
+  if (visible.messages <= tune.ownHistory) {
     // Materialized: the planner must not trade this bounded read for a full-text index scan over every conversation.
-    return queryRows<MatchRow>(
+    const rows = await queryRows<MatchRow>(
       db,
       sql`with mine as (${s.mine}),
           seen as materialized (
@@ -329,6 +342,7 @@ async function newestMatches(
           where ${s.filters} and ${s.match}
           order by m.id desc limit ${count}`,
     );
+    return { rows, way: "own history" };
   }
   // Window sizes are written into the text, not bound: statements stay prepared, and a generic
   // plan that cannot see a bound limit may guess a tenth of the table and sort it.
@@ -344,6 +358,39 @@ async function newestMatches(
           order by m.id desc limit ${count}`,
     );
     return rows.length >= count ? rows : null;
+  };
+  // The newest `per` visible messages of each of the caller's conversations. Within a conversation
+  // seq follows id (but for sends that raced each other), so the newest message left unread in
+  // each is the one just below its window: `count` matches newer than all of those are the newest.
+  const own = async (window: number) => {
+    if (window <= 0) return null;
+    const per = literal(Math.max(1, Math.floor(window / Math.max(1, visible.conversations))));
+    const rows = await queryRows<Partial<MatchRow> & { unread: string | null }>(
+      db,
+      sql`with mine as (${s.mine}),
+          tops as materialized (
+            select mine.conversation_id, mine.joined_seq, least(coalesce(mine.upto, c.last_seq), c.last_seq) as top
+            from mine join conversations c on c.id = mine.conversation_id
+          )
+          select r.*, u.unread from (
+            select max(below.id)::text as unread from tops cross join lateral (
+              select m.id from messages m
+              where m.conversation_id = tops.conversation_id and m.seq > tops.joined_seq and m.seq <= tops.top - ${per}
+              order by m.seq desc limit 1
+            ) below
+          ) u
+          left join lateral (
+            select ${columns} from tops
+            join messages m on m.conversation_id = tops.conversation_id
+              and m.seq > greatest(tops.joined_seq, tops.top - ${per}) and m.seq <= tops.top
+            where ${s.filters} and ${s.match}
+            order by m.id desc limit ${count}
+          ) r on true`,
+    );
+    const found = rows.filter((r): r is MatchRow & { unread: string | null } => r.id != null);
+    const unread = rows[0]?.unread;
+    if (unread == null) return found;
+    return found.length >= count && BigInt(found[count - 1].id) > BigInt(unread) ? found : null;
   };
   // Every match on the server through the GIN indexes (at most `limit`), then the caller's windows.
   // Two branches, so each one's conditions stand alone and are answered by its index, not rechecked.
@@ -370,11 +417,15 @@ async function newestMatches(
     if (limit !== null && Number(rows[0].matched) >= limit) return null;
     return rows.filter((r): r is MatchRow & { matched: number } => r.id != null);
   };
-  return (
-    (await recent(tune.quickWindow)) ??
-    (tune.probeMatches > 0 ? await indexed(tune.probeMatches) : null) ??
-    (await recent(tune.recentWindow)) ??
-    (await indexed(null)) ??
-    []
-  );
+  const ways: [SearchWay, () => Promise<MatchRow[] | null>][] = [
+    ["quick window", () => recent(tune.quickWindow)],
+    ["probe", () => (tune.probeMatches > 0 ? indexed(tune.probeMatches) : Promise.resolve(null))],
+    ["own window", () => own(tune.ownWindow)],
+    ["recent window", () => recent(tune.recentWindow)],
+  ];
+  for (const [way, look] of ways) {
+    const rows = await look();
+    if (rows) return { rows, way };
+  }
+  return { rows: (await indexed(null)) ?? [], way: "every match" };
 }
