@@ -201,15 +201,15 @@ describe.each(testDrivers)("searching messages (%s)", (driver) => {
   it("answers the same whichever way it reads the history", async () => {
     // One ranked match, so that a page of two needs three: the short looks can answer on a small history.
     const ways: SearchTuning[] = [
-      // The server's newest messages, a few, then more, then every match.
-      { ownHistory: 0, quickWindow: 4, probeMatches: 0, ownWindow: 0, recentWindow: 8 },
+      // The server's newest messages, a few, then every match.
+      { ownHistory: 0, quickWindow: 4, probeMatches: 0, ownWindow: 0 },
       // The indexes, probing with a limit the history stays under.
-      { ownHistory: 0, quickWindow: 0, probeMatches: 1000, ownWindow: 0, recentWindow: 0 },
-      // A probe that finds too many, then every message read newest first.
-      { ownHistory: 0, quickWindow: 0, probeMatches: 1, ownWindow: 0, recentWindow: 10_000 },
-      // The caller's own newest messages, a few from each conversation (then every match), or all.
-      { ownHistory: 0, quickWindow: 0, probeMatches: 0, ownWindow: 6, recentWindow: 0 },
-      { ownHistory: 0, quickWindow: 0, probeMatches: 0, ownWindow: 10_000, recentWindow: 0 },
+      { ownHistory: 0, quickWindow: 0, probeMatches: 1000, ownWindow: 0 },
+      // A probe that finds too many, then the caller's own newest messages: a few from each
+      // conversation, deepening (within a dozen rows, then every match), or all of them at once.
+      { ownHistory: 0, quickWindow: 0, probeMatches: 1, ownWindow: 6, ownReads: 12 },
+      { ownHistory: 0, quickWindow: 0, probeMatches: 1, ownWindow: 1 },
+      { ownHistory: 0, quickWindow: 0, probeMatches: 1, ownWindow: 10_000 },
     ];
     const queries = ["deploy", "deploy the app", '"deploy the app"', "上海", "deployme", "Fridays OR production", "go"];
     for (const who of [alice, carol, dave]) {
@@ -249,31 +249,36 @@ describe.each(testDrivers)("searching messages (%s)", (driver) => {
   // Last: it adds conversations the tests above do not expect.
   it("answers a common word from the caller's own newest messages when other people's conversations are busier", async () => {
     const quiet = await seedGroup(handle.db, alice, [bob], "Quiet");
+    const chatter = await seedGroup(handle.db, bob, [alice], "Chatter");
     const busy = await seedGroup(handle.db, outsider, [], "Busy");
     for (let i = 1; i <= 3; i++) await send(bob, quiet, `standup notes ${i}`);
-    // Newer than all of Alice's: the server's newest messages are none of hers.
+    // Newer than her matches: a dozen of hers without the word, then the server's newest, none of hers.
+    for (let i = 1; i <= 12; i++) await send(bob, chatter, `lunch at ${i}?`);
     for (let i = 1; i <= 8; i++) await send(outsider, busy, `standup chatter ${i}`);
     const page = { query: "standup", limit: 2 };
     const expected = await search(alice, page, { rankedMatches: 1 });
     expect(bodies(expected.results)).toEqual(["standup notes 3", "standup notes 2"]);
-    const look = async (ownWindow: number) => {
+    const look = async (ownWindow: number, ownReads?: number) => {
       const ways: string[] = [];
       const got = await search(alice, page, {
         ownHistory: 0,
         quickWindow: 4,
         probeMatches: 0,
         ownWindow,
-        recentWindow: 0,
+        ownReads,
         rankedMatches: 1,
         answered: (way) => ways.push(way),
       });
       expect(got).toEqual(expected);
       return ways;
     };
-    // Three from each of her conversations hold her newest three matches, and nothing unread is newer.
-    expect(await look(9)).toEqual(["own window"]);
-    // One from each cannot prove it: every match is read instead, with the same answer.
-    expect(await look(1)).toEqual(["every match"]);
+    // Three from each of her conversations hold her newest three matches; what is unread in Chatter
+    // is newer than those, so Chatter is read further back, until nothing unread anywhere is newer.
+    expect(await look(12)).toEqual(["own window"]);
+    // One from each at first, deepening from there.
+    expect(await look(1)).toEqual(["own window"]);
+    // Within five rows in all it cannot prove it: every match is read instead.
+    expect(await look(1, 5)).toEqual(["every match"]);
   });
 });
 

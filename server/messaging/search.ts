@@ -104,30 +104,30 @@ export const RANKED_MATCHES = 100;
  * - `ownHistory`: a caller who can see no more messages than this is answered from them alone;
  * - `quickWindow`: the first, short look at the server's newest messages, for a common word;
  * - `probeMatches`: the indexes answer alone when the whole server has fewer matches than this;
- * - `ownWindow`: the look at the caller's own newest messages, this many split over their conversations;
- * - `recentWindow`: the longer look at the newest messages, before every match is read.
+ * - `ownWindow`: the first look at the caller's own newest messages, this many split over their
+ *   conversations; `ownReads`: how many of them that look may read in all, deepening;
  */
 export type SearchTuning = {
   /** Told which look answered: tests pin that a case is answered the bounded way. */
   answered?: (way: SearchWay) => void;
   ownHistory?: number;
-  recentWindow?: number;
   quickWindow?: number;
   probeMatches?: number;
   ownWindow?: number;
+  ownReads?: number;
   rankedMatches?: number;
 };
 
-export type SearchWay = "own history" | "quick window" | "probe" | "own window" | "recent window" | "every match";
+export type SearchWay = "own history" | "quick window" | "probe" | "own window" | "every match";
 
 type Tuning = Required<Omit<SearchTuning, "answered">>;
 
 const TUNING: Tuning = {
   ownHistory: 20_000,
-  recentWindow: 20_000,
   quickWindow: 2_000,
   probeMatches: 2_000,
-  ownWindow: 20_000,
+  ownWindow: 16_000,
+  ownReads: 50_000,
   rankedMatches: RANKED_MATCHES,
 };
 
@@ -273,7 +273,12 @@ export async function searchMessages(
   // One more than the page shows tells whether a next page exists.
   const wanted = Math.max(ranked, offset + limit + 1);
   const visibleTo = { messages: visible, conversations: Number(seen.conversations) };
-  const { rows, way } = await newestMatches(db, search, wanted, visibleTo, tune);
+  // Probing a word in most messages reads its whole posting list only to learn it is common; a
+  // word in a few thousand is cheaper read whole at once than looked for in recent messages.
+  const expected = tune.probeMatches > 0 ? await expectedMatches(db, terms) : 0;
+  const probeMatches =
+    expected > tune.probeMatches * COMMON_FACTOR ? 0 : Math.max(tune.probeMatches, Math.ceil(expected * 2));
+  const { rows, way } = await newestMatches(db, search, wanted, visibleTo, { ...tune, probeMatches });
   tuning.answered?.(way);
 
   const order = [
@@ -302,6 +307,36 @@ export async function searchMessages(
   };
 }
 
+/** A query is common when its rarest word is expected in this many times `probeMatches` messages. */
+const COMMON_FACTOR = 10;
+const WORD_STATS_SECONDS = 60;
+type WordStats = { at: number; rows: number; frequency: Map<string, number> };
+const wordStatsByDb = new WeakMap<object, WordStats>();
+
+/**
+ * How many messages the rarest of `terms` is expected in, from the statistics ANALYZE keeps
+ * of the search vectors (the most common words and their frequencies), read once a minute.
+ * A word not among them counts as rare.
+ */
+async function expectedMatches(db: DbOrTx, terms: string[]): Promise<number> {
+  let stats = wordStatsByDb.get(db);
+  if (!stats || Date.now() - stats.at > WORD_STATS_SECONDS * 1000) {
+    const [row] = await queryRows<{ rows: number | string | null; words: string[] | null; freqs: number[] | null }>(
+      db,
+      sql`select (select reltuples from pg_class where oid = 'messages'::regclass) as rows,
+                 s.most_common_elems::text::text[] as words, s.most_common_elem_freqs as freqs
+          from (select 1) one left join pg_stats s
+            on s.schemaname = current_schema() and s.tablename = 'messages' and s.attname = 'search_tsv'`,
+    );
+    const frequency = new Map<string, number>();
+    for (const [i, word] of (row?.words ?? []).entries()) frequency.set(word, Number(row?.freqs?.[i] ?? 0));
+    stats = { at: Date.now(), rows: Math.max(0, Number(row?.rows ?? 0)), frequency };
+    wordStatsByDb.set(db, stats);
+  }
+  const current = stats;
+  return Math.min(...terms.map((t) => (current.frequency.get(t) ?? 0) * current.rows));
+}
+
 const compareIdsDesc = (a: string, b: string) => {
   const x = BigInt(a);
   const y = BigInt(b);
@@ -316,9 +351,9 @@ type SearchSql = { mine: SQL; words: SQL; substringIndexed: SQL | null; match: S
  * 2. a common word: its newest matches are among the server's newest few thousand messages,
  *    read backwards on the id index (one word in ten: 100 matches in 1,000 messages);
  * 3. a rare word: the GIN indexes find every match on the server, when there are few;
- * 4. a common word in conversations other people keep busier: the caller's own newest messages,
- *    the same number from each of their conversations, read backwards on the primary key;
- * 5. in between: a longer backwards read, and when even that holds too few, every match.
+ * 4. a common word anywhere else (say in conversations other people keep busier): the caller's
+ *    own newest messages, read backwards on the primary key from the top of each conversation;
+ * 5. when none of those can tell, every match.
  * A step answers only when its answer is exact, so every way returns the same rows.
  */
 async function newestMatches(
@@ -359,38 +394,73 @@ async function newestMatches(
     );
     return rows.length >= count ? rows : null;
   };
-  // The newest `per` visible messages of each of the caller's conversations. Within a conversation
-  // seq follows id (but for sends that raced each other), so the newest message left unread in
-  // each is the one just below its window: `count` matches newer than all of those are the newest.
-  const own = async (window: number) => {
+  // The caller's own newest messages, read backwards from the top of each conversation, the same
+  // number from each at first. Within a conversation seq follows id (but for sends that raced each
+  // other), so what is left unread in one is older than the message just below its window; a
+  // conversation whose next unread message is newer than the count-th match found is read deeper
+  // (see `grow`), until none is, or `budget` rows have been read.
+  const own = async (window: number, budget: number) => {
     if (window <= 0) return null;
-    const per = literal(Math.max(1, Math.floor(window / Math.max(1, visible.conversations))));
-    const rows = await queryRows<Partial<MatchRow> & { unread: string | null }>(
+    const tops = await queryRows<{ conversation_id: string; floor: number | string; top: number | string }>(
       db,
-      sql`with mine as (${s.mine}),
-          tops as materialized (
-            select mine.conversation_id, mine.joined_seq, least(coalesce(mine.upto, c.last_seq), c.last_seq) as top
-            from mine join conversations c on c.id = mine.conversation_id
-          )
-          select r.*, u.unread from (
-            select max(below.id)::text as unread from tops cross join lateral (
-              select m.id from messages m
-              where m.conversation_id = tops.conversation_id and m.seq > tops.joined_seq and m.seq <= tops.top - ${per}
-              order by m.seq desc limit 1
-            ) below
-          ) u
-          left join lateral (
-            select ${columns} from tops
-            join messages m on m.conversation_id = tops.conversation_id
-              and m.seq > greatest(tops.joined_seq, tops.top - ${per}) and m.seq <= tops.top
-            where ${s.filters} and ${s.match}
-            order by m.id desc limit ${count}
-          ) r on true`,
+      sql`select mine.conversation_id, mine.joined_seq as floor, least(coalesce(mine.upto, c.last_seq), c.last_seq) as top
+          from (${s.mine}) mine join conversations c on c.id = mine.conversation_id`,
     );
-    const found = rows.filter((r): r is MatchRow & { unread: string | null } => r.id != null);
-    const unread = rows[0]?.unread;
-    if (unread == null) return found;
-    return found.length >= count && BigInt(found[count - 1].id) > BigInt(unread) ? found : null;
+    const first = Math.max(1, Math.floor(window / Math.max(1, tops.length)));
+    let reads = tops
+      .map((t) => ({ conversation: t.conversation_id, floor: Number(t.floor), hi: Number(t.top), depth: first }))
+      .filter((r) => r.hi > r.floor);
+    let found: MatchRow[] = [];
+    let read = 0;
+    while (reads.length > 0) {
+      const windows = reads.map((r) => ({ ...r, lo: Math.max(r.floor, r.hi - r.depth) }));
+      const rows = windows.reduce((n, w) => n + (w.hi - w.lo), 0);
+      budget -= rows;
+      read += rows;
+      if (budget < 0) return null;
+      const list = (pick: (w: (typeof windows)[number]) => string | number) => `{${windows.map(pick).join(",")}}`;
+      const w = sql`unnest(${list((w) => w.conversation)}::uuid[], ${list((w) => w.lo)}::bigint[],
+                           ${list((w) => w.hi)}::bigint[], ${list((w) => w.floor)}::bigint[]) as w(conversation_id, lo, hi, floor)`;
+      const [matches, below] = await Promise.all([
+        queryRows<MatchRow>(
+          db,
+          // Lateral, kept apart by `offset 0`: each window is a range of the primary key, not a filter
+          // on a walk of the whole id index.
+          sql`select m.* from ${w} cross join lateral (
+                select ${columns} from messages m
+                where m.conversation_id = w.conversation_id and m.seq > w.lo and m.seq <= w.hi
+                  and ${s.filters} and ${s.match}
+                offset 0
+              ) m
+              order by m.id desc limit ${count}`,
+        ),
+        queryRows<{ conversation_id: string; id: string }>(
+          db,
+          sql`select w.conversation_id, u.id::text as id from ${w} cross join lateral (
+                select m.id from messages m
+                where m.conversation_id = w.conversation_id and m.seq > w.floor and m.seq <= w.lo
+                order by m.seq desc limit 1
+              ) u`,
+        ),
+      ]);
+      found = [...found, ...matches].sort((a, b) => compareIdsDesc(a.id, b.id)).slice(0, count);
+      const newest = found.length >= count ? BigInt(found[count - 1].id) : null;
+      const unresolved = new Set(
+        below.filter((u) => newest === null || BigInt(u.id) > newest).map((u) => u.conversation_id),
+      );
+      if (unresolved.size === 0) break;
+      // Too few matches for the rows read: reading on would not find the rest within the budget.
+      if (newest === null && (found.length === 0 || ((count - found.length) * read) / found.length > budget)) {
+        return null;
+      }
+      // Twice as far while many are left (each row read counts, times the conversations); eight
+      // times when few are (each round trip counts).
+      const grow = unresolved.size > 50 ? 2 : 8;
+      reads = windows
+        .filter((w) => unresolved.has(w.conversation))
+        .map((w) => ({ conversation: w.conversation, floor: w.floor, hi: w.lo, depth: w.depth * grow }));
+    }
+    return found;
   };
   // Every match on the server through the GIN indexes (at most `limit`), then the caller's windows.
   // Two branches, so each one's conditions stand alone and are answered by its index, not rechecked.
@@ -420,8 +490,7 @@ async function newestMatches(
   const ways: [SearchWay, () => Promise<MatchRow[] | null>][] = [
     ["quick window", () => recent(tune.quickWindow)],
     ["probe", () => (tune.probeMatches > 0 ? indexed(tune.probeMatches) : Promise.resolve(null))],
-    ["own window", () => own(tune.ownWindow)],
-    ["recent window", () => recent(tune.recentWindow)],
+    ["own window", () => own(tune.ownWindow, tune.ownReads)],
   ];
   for (const [way, look] of ways) {
     const rows = await look();
