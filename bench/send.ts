@@ -2,6 +2,7 @@
 // concurrent senders, as a fraction of the durable insert ceiling and a
 // multiple of the naive baseline, and send->ack / send->deliver latency at a
 // fixed rate.
+import { sql } from "drizzle-orm";
 import { conversationChannel } from "@/server/realtime/channels";
 import { baselineChannel, mirrorConversation } from "./baseline/naive";
 import {
@@ -16,7 +17,7 @@ import {
 import { type BenchContext, clientMsgId, type SectionResult } from "./context";
 import { seedGroup, seedUsers } from "./seed";
 import { atRate, mapLimit, percentiles, ratio } from "./stats";
-import type { Session } from "./target";
+import type { Session, Target } from "./target";
 
 export type Impl = "chorus" | "baseline";
 
@@ -92,6 +93,17 @@ type Latency = {
   expected: number;
 };
 
+/**
+ * Each latency run starts from the same database state: what the runs before it wrote vacuumed
+ * and checkpointed now, not by autovacuum and the checkpointer in the middle of whichever
+ * implementation happens to run next (it was Chorus's p99 in one run, the baseline's in another).
+ */
+async function settle(target: Target) {
+  if (target.driver !== "postgres") return;
+  await target.db.execute(sql`vacuum analyze`);
+  await target.db.execute(sql`checkpoint`);
+}
+
 async function latency(ctx: BenchContext, impl: Impl, members: Session[], conversationId: string): Promise<Latency> {
   const send = sender(ctx, impl);
   const { latencyMessages, latencyRate, waitSeconds } = ctx.sizes;
@@ -163,6 +175,7 @@ export async function sendSection(
   );
   const latencies: Latency[] = [];
   for (const impl of ["chorus", "baseline"] as const) {
+    await settle(ctx.target);
     ctx.log(`send: ${impl} latency at ${sizes.latencyRate}/s`);
     latencies.push(await latency(ctx, impl, latencyMembers, latencyGroup.id));
   }
