@@ -63,15 +63,18 @@ export const BASELINE_ANCHORS: Anchor[] = [
 export async function settledWrites(db: Db, tables: string[], anchors: Anchor[]): Promise<WriteCounts> {
   const deadline = Date.now() + 20_000;
   const flushOwn = () => db.execute(sql`select pg_stat_force_next_flush()`);
-  const targets = await Promise.all(
-    anchors.map(async (a) => Number((await queryRows<{ n: string }>(db, a.countQuery))[0].n)),
-  );
-  const caughtUp = (c: WriteCounts) => anchors.every((a, i) => (c[a.counter][a.table] ?? 0) >= targets[i]);
+  // Counted again on every reading: a row marked published a few milliseconds after the
+  // deliveries arrived (marks are batched) must be reported too, not left to the next reading.
+  const targets = () =>
+    Promise.all(anchors.map(async (a) => Number((await queryRows<{ n: string }>(db, a.countQuery))[0].n)));
+  const caughtUp = (c: WriteCounts, t: number[]) => anchors.every((a, i) => (c[a.counter][a.table] ?? 0) >= t[i]);
   await flushOwn();
+  let wanted = await targets();
   let last = await read(db, tables);
-  for (let stable = 0; Date.now() < deadline && (stable < 1 || !caughtUp(last)); ) {
+  for (let stable = 0; Date.now() < deadline && (stable < 1 || !caughtUp(last, wanted)); ) {
     await sleep(1000);
     await flushOwn();
+    wanted = await targets();
     const now = await read(db, tables);
     stable = now.writes === last.writes ? stable + 1 : 0;
     last = now;
