@@ -1,6 +1,6 @@
 "use client";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef, useState } from "react";
 import type { NotificationSettings } from "./chat-api";
 import { useChat } from "./chat-context";
 import { chatKeys } from "./chat-store";
@@ -59,18 +59,34 @@ export function NotificationSettingsDialog({ open, onClose }: { open: boolean; o
     }
   }
 
+  const key = chatKeys.notificationSettings();
+  const saving = useMutation({
+    mutationKey: key,
+    // One save at a time, in the order they were made, so the last answer holds all of them.
+    scope: { id: "notification-settings" },
+    mutationFn: (change: Partial<NotificationSettings>) => api.updateNotificationSettings(change),
+  });
+  const pendingSaves = useRef(0);
+
   async function save(change: Partial<NotificationSettings>) {
     setError(null);
-    const before = qc.getQueryData<NotificationSettings>(chatKeys.notificationSettings());
-    // Shown at once; put back if the server refuses.
-    if (before) qc.setQueryData(chatKeys.notificationSettings(), { ...before, ...change });
+    // A refetch started before this change would land after it and undo it on screen. Not awaited:
+    // the controlled checkbox must change in this event, or React puts it back.
+    void qc.cancelQueries({ queryKey: key });
+    const before = qc.getQueryData<NotificationSettings>(key);
+    // Shown at once; the server's answer replaces it.
+    if (before) qc.setQueryData(key, { ...before, ...change });
+    pendingSaves.current += 1;
     try {
-      const saved = await api.updateNotificationSettings(change);
-      qc.setQueryData(chatKeys.notificationSettings(), saved);
+      const saved = await saving.mutateAsync(change);
+      // An earlier save's answer would undo the choices made after it: only the last one counts.
+      if (pendingSaves.current === 1) qc.setQueryData(key, saved);
       void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
     } catch (e) {
-      if (before) qc.setQueryData(chatKeys.notificationSettings(), before);
+      void qc.invalidateQueries({ queryKey: key });
       setError(describeError(e));
+    } finally {
+      pendingSaves.current -= 1;
     }
   }
 

@@ -116,7 +116,10 @@ export function RealtimeSync() {
     onNotificationSettingsChanged() {
       // Defaults moved the level of every conversation that follows them.
       void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
-      void qc.invalidateQueries({ queryKey: chatKeys.notificationSettings() });
+      // This tab's own saves in flight: their answers bring the settings (a refetch now could undo a newer choice).
+      if (qc.isMutating({ mutationKey: chatKeys.notificationSettings() }) === 0) {
+        void qc.invalidateQueries({ queryKey: chatKeys.notificationSettings() });
+      }
     },
     onReceipts(e: RealtimeEvents["receipts.changed"]) {
       void qc.invalidateQueries({ queryKey: chatKeys.receipts(e.conversationId) });
@@ -222,6 +225,11 @@ export function RealtimeSync() {
 
   // One channel per conversation in the list; pusher-js asks for their auth in one batch.
   const subscribed = useRef(new Set<string>());
+  // Conversations whose channel is subscribed: what arrives there now comes live (and alerts), not by catch-up.
+  const live = useRef(new Set<string>());
+  const showLive = useCallback(() => {
+    document.documentElement.dataset.liveConversations = String(live.current.size);
+  }, []);
   const ids = conversations.data?.map((c) => c.id).join(",") ?? "";
   useEffect(() => {
     if (!pusher) return;
@@ -236,6 +244,8 @@ export function RealtimeSync() {
       channel.bind("receipts.changed", h.onReceipts);
       // Subscribe first, then backfill: anything sent before the subscription took effect.
       channel.bind("pusher:subscription_succeeded", () => {
+        live.current.add(id);
+        showLive();
         if (getMessages(qc, id)) void catchUpConversation(qc, chatRef.current.api, id).catch(reportError);
         refreshListSoon();
       });
@@ -246,10 +256,12 @@ export function RealtimeSync() {
     for (const id of [...subscribed.current]) {
       if (want.has(id)) continue;
       subscribed.current.delete(id);
+      live.current.delete(id);
       pusher.channel(conversationChannel(id))?.unbind_all();
       pusher.unsubscribe(conversationChannel(id));
     }
-  }, [pusher, ids, qc, refreshListSoon]);
+    showLive();
+  }, [pusher, ids, qc, refreshListSoon, showLive]);
 
   useEffect(() => {
     const current = subscribed.current;
@@ -260,8 +272,10 @@ export function RealtimeSync() {
         pusher.unsubscribe(conversationChannel(id));
       }
       current.clear();
+      live.current.clear();
+      showLive();
     };
-  }, [pusher]);
+  }, [pusher, showLive]);
 
   // Messages that arrived while we were away are delivered once the list shows them.
   useEffect(() => {

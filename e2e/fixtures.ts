@@ -40,6 +40,14 @@ export async function waitForRealtime(page: Page): Promise<void> {
   await expect(page.locator("html")).toHaveAttribute("data-realtime", "connected");
 }
 
+/**
+ * Connected is not yet subscribed: a message published before a conversation's channel is
+ * subscribed reaches the page by catch-up (no alert, no live merge). Wait for `count` live channels.
+ */
+export async function waitForLiveConversations(page: Page, count: number): Promise<void> {
+  await expect(page.locator("html")).toHaveAttribute("data-live-conversations", String(count));
+}
+
 export type SignedIn = TestUser & { id: string; context: BrowserContext; page: Page };
 
 /** A signed-up, signed-in user in their own browser context, on the app, connected. */

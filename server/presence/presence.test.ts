@@ -305,6 +305,27 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
       expect((await presenceRow(alice)).presenceStatus).toBe("online");
     });
 
+    it("applies a batch in order: each user ends where their last event in it leaves them", async () => {
+      const [dana, erin] = await Promise.all([createPersona(db(), "dana"), createPersona(db(), "erin")]);
+      const t0 = Date.parse("2030-02-03T10:00:00Z");
+      const before = await outboxCount();
+      const result = await applyWebhookEvents(
+        db(),
+        [
+          { name: "channel_occupied", channel: userChannel(dana.id) },
+          { name: "channel_occupied", channel: userChannel(erin.id) },
+          { name: "channel_vacated", channel: userChannel(dana.id) },
+        ],
+        { publisher: announcer, timeMs: t0, now: new Date(t0) },
+      );
+      // Dana was offline and ends offline: peers hear of Erin alone.
+      expect(result).toEqual({ applied: 2, announced: 1 });
+      expect((await presenceRow(dana)).presenceStatus).toBe("offline");
+      expect((await presenceRow(dana)).lastSeenAt).toEqual(new Date(t0));
+      expect((await presenceRow(erin)).presenceStatus).toBe("online");
+      expect(await outboxCount()).toBe(before + 1);
+    });
+
     it("ignores conversation channels, other event names and unknown users", async () => {
       const before = await outboxCount();
       const result = await applyWebhookEvents(

@@ -181,11 +181,14 @@ describe.each(testDrivers)("presence and typing over a real Soketi (%s)", (drive
     await setStatus(handle.db, alice.id, null, { publisher: realtime.publisher });
   });
 
-  it("is sent webhooks for users' own channels only, not for every conversation channel", () => {
-    const channels = delivered.flatMap((d) => d.events.map((e) => e.channel ?? ""));
-    expect(channels.length).toBeGreaterThan(0);
-    expect(channels.every((c) => c.startsWith("private-user-"))).toBe(true);
-    expect(delivered.every((d) => d.status === 200)).toBe(true);
+  it("is sent webhooks for users' own channels, never a request for conversation channels alone", () => {
+    // Soketi's filter decides whether a gathered batch is sent; a batch it sends carries every event
+    // gathered with it, which the handler ignores unless it is a user's channel.
+    expect(delivered.length).toBeGreaterThan(0);
+    for (const d of delivered) {
+      expect(d.events.some((e) => (e.channel ?? "").startsWith("private-user-"))).toBe(true);
+      expect(d.status).toBe(200);
+    }
   });
 
   describe("typing", () => {

@@ -6,6 +6,7 @@ import { AppError } from "../errors";
 import { commitAndAnnounce } from "../realtime/announce";
 import { parseChannel } from "../realtime/channels";
 import type { Publisher } from "../realtime/publisher";
+import { uuidArray } from "../groups/changes";
 import { enqueuePresenceChanges } from "./fanout";
 import { presenceSettings } from "./settings";
 import {
@@ -158,10 +159,12 @@ export type SoketiWebhookEvent = { name: string; channel?: string };
 
 /**
  * Soketi says a user's own channel gained its first subscriber (online) or
- * lost its last one (offline, last seen then). Webhooks are separate HTTP
- * requests and can arrive out of order, so an event older than the user's
- * latest signal is ignored. Each event is its own short transaction: two
- * webhook requests never hold locks on several users at once.
+ * lost its last one (offline, last seen then). Soketi gathers events for a
+ * moment (WEBHOOK_BATCH_MS) and sends them in order with one time, so each
+ * user's last event in a request is where they end up. Webhook requests can
+ * arrive out of order, so an event older than the user's latest signal is
+ * ignored. A request is one short transaction: its users are locked in id
+ * order, so two requests over the same users wait instead of deadlocking.
  */
 export async function applyWebhookEvents(
   db: Db,
@@ -170,27 +173,54 @@ export async function applyWebhookEvents(
 ): Promise<{ applied: number; announced: number }> {
   const { now, ttlMs, fanoutMaxMembers } = resolve(options);
   const at = new Date(options.timeMs ?? now.getTime());
-  let applied = 0;
-  let announced = 0;
+  const occupiedLast = new Map<string, boolean>();
   for (const event of events) {
     if (event.name !== "channel_occupied" && event.name !== "channel_vacated") continue;
     const channel = event.channel ? parseChannel(event.channel) : null;
     if (channel?.kind !== "user") continue;
-    const result = await commitAndAnnounce(db, options.publisher, async (tx) => {
-      const before = await lockPresence(tx, channel.userId);
-      if (!before || (before.lastSeenAt && before.lastSeenAt > at)) return null;
-      const patch: PresencePatch =
-        event.name === "channel_occupied"
-          ? { presenceStatus: "online", presenceExpiresAt: new Date(now.getTime() + ttlMs), lastSeenAt: at }
-          : { presenceStatus: "offline", presenceExpiresAt: null, lastSeenAt: at };
-      return applyPatch(tx, before, patch, now, fanoutMaxMembers);
-    });
-    if (result) {
-      applied += 1;
-      announced += result.announced;
-    }
+    occupiedLast.set(channel.userId, event.name === "channel_occupied");
   }
-  return { applied, announced };
+  if (occupiedLast.size === 0) return { applied: 0, announced: 0 };
+  return commitAndAnnounce(db, options.publisher, async (tx) => {
+    const rows = await tx
+      .select(presenceColumns)
+      .from(users)
+      .where(sql`${users.id} = any(${uuidArray([...occupiedLast.keys()])})`)
+      .orderBy(users.id)
+      .for("update");
+    const onlinePatch: PresencePatch = {
+      presenceStatus: "online",
+      presenceExpiresAt: new Date(now.getTime() + ttlMs),
+      lastSeenAt: at,
+    };
+    const offlinePatch: PresencePatch = { presenceStatus: "offline", presenceExpiresAt: null, lastSeenAt: at };
+    const online: string[] = [];
+    const offline: string[] = [];
+    const changes: UserPresence[] = [];
+    for (const before of rows) {
+      if (before.lastSeenAt && before.lastSeenAt > at) continue;
+      const occupied = occupiedLast.get(before.id) === true;
+      const patch = occupied ? onlinePatch : offlinePatch;
+      (occupied ? online : offline).push(before.id);
+      const after: PresenceRow = { ...before, ...patch };
+      const status = announcedStatus(after);
+      if (status !== announcedStatus(before)) {
+        changes.push({ userId: after.id, status, lastSeenAt: after.lastSeenAt?.toISOString() ?? null });
+      }
+    }
+    for (const [ids, patch] of [
+      [online, onlinePatch],
+      [offline, offlinePatch],
+    ] as const) {
+      if (ids.length > 0)
+        await tx
+          .update(users)
+          .set(patch)
+          .where(sql`${users.id} = any(${uuidArray(ids)})`);
+    }
+    await enqueuePresenceChanges(tx, changes, fanoutMaxMembers);
+    return { applied: online.length + offline.length, announced: changes.length };
+  });
 }
 
 /**

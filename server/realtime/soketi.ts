@@ -44,6 +44,9 @@ export function redisAdapterOptions(redisUrl: string): Record<string, unknown> {
 /** Browsers sign in right after connecting: one request to /api/pusher/user-auth. */
 export const SIGN_IN_TIMEOUT_MS = 10_000;
 
+/** How long Soketi gathers webhook events before it sends them in one request. */
+export const WEBHOOK_BATCH_MS = 50;
+
 export type EmbeddedSoketi = {
   port: number;
   /** The cluster-discovery settings in force (tests check they stay on loopback). */
@@ -134,6 +137,10 @@ export async function startEmbeddedSoketi(options: EmbeddedSoketiOptions): Promi
     "metrics.port": options.port + 10_000 > 65_535 ? options.port - 10_000 : options.port + 10_000,
     shutdownGracePeriod: 200,
     userAuthenticationTimeout: signInTimeoutMs,
+    // Presence webhooks gathered for a moment into one request: a reconnect storm of 500 users
+    // was 1,000 requests (and as many new connections from Soketi) without it.
+    "webhooks.batching.enabled": true,
+    "webhooks.batching.duration": WEBHOOK_BATCH_MS,
     ...(options.redisUrl ? redisAdapterOptions(options.redisUrl) : {}),
     "appManager.array.apps": [
       {
