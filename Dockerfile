@@ -14,4 +14,4 @@ RUN npm run build
 ENV NODE_ENV=production PORT=3000
 EXPOSE 3000
 # One Node process serves everything; SIGTERM reaches it directly and it stops gracefully.
-CMD ["node", "scripts/start.mjs"]
+CMD ["node", "--max-semi-space-size=32", "scripts/start.mjs"]

@@ -145,6 +145,15 @@ describe("docker-compose.yml", () => {
     }
   });
 
+  it("starts the server with the same node flags from npm start and the image", async () => {
+    const { SERVER_NODE_FLAGS } = await import("./scripts/server-node-flags.mjs");
+    const start = JSON.parse(readFileSync("package.json", "utf8")).scripts.start;
+    expect(start).toBe(`node ${SERVER_NODE_FLAGS.join(" ")} scripts/start.mjs`);
+    expect(readFileSync("Dockerfile", "utf8")).toContain(
+      `CMD ${JSON.stringify(["node", ...SERVER_NODE_FLAGS, "scripts/start.mjs"]).replaceAll(",", ", ")}`,
+    );
+  });
+
   it("installs and starts on Node 20, 22 and 24 (CI smoke-tests each: npm run smoke)", () => {
     expect(JSON.parse(readFileSync("package.json", "utf8")).engines.node).toBe("^20 || ^22 || ^24");
     const ci = readFileSync(".ci/run", "utf8");

@@ -7,6 +7,7 @@ import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort } from "@/server/testing/realtime";
+import { SERVER_NODE_FLAGS } from "../scripts/server-node-flags.mjs";
 import type { BenchContext, SectionResult } from "./context";
 import { BENCH_DIST_DIR } from "./http-target";
 import { processTree, stopTree, treeRssBytes } from "./proc";
@@ -50,7 +51,11 @@ async function startOnce(ctx: BenchContext, logFile: string): Promise<Start> {
 
   ctx.log(`footprint: node scripts/start.mjs on the embedded default (log: ${logFile})`);
   const start = performance.now();
-  const child = spawn(process.execPath, ["scripts/start.mjs"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, "scripts/start.mjs"], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const out = createWriteStream(logFile);
   let rebuilt = false;
   child.stdout?.on("data", (chunk: Buffer) => {

@@ -13,6 +13,7 @@ import { hashPassword } from "@/server/auth/password";
 import type { RealtimeServerConfig } from "@/server/realtime/config";
 import { createPublisher } from "@/server/realtime/publisher";
 import { freePort } from "@/server/testing/realtime";
+import { SERVER_NODE_FLAGS } from "../scripts/server-node-flags.mjs";
 import { stopTree, treeCpuSeconds } from "./proc";
 import { sleep } from "./stats";
 import { BENCH_PASSWORD, httpSignIn, mintedSession, procedurePaths, randomSecret, type Target } from "./target";
@@ -96,7 +97,7 @@ export async function startHttpTarget(
     // node itself, as `npm start` runs it (minus npm): signals reach the server process directly.
     // BENCH_SERVER_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof to see where its time goes).
     const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-    child = spawn(process.execPath, [...nodeArgs, "scripts/start.mjs"], {
+    child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, "scripts/start.mjs"], {
       cwd: root,
       env: { ...process.env, ...serverEnv },
       stdio: ["ignore", "pipe", "pipe"],

@@ -8,6 +8,7 @@ import type { BatchAuthorizer } from "@/lib/realtime-client";
 import type { RealtimeServerConfig } from "@/server/realtime/config";
 import type { Publisher } from "@/server/realtime/publisher";
 import superjson from "superjson";
+import { httpCall } from "./http-client";
 import type { SeedUser } from "./seed";
 
 export type CallKind = "query" | "mutation";
@@ -137,13 +138,14 @@ function httpSession(baseUrl: string, user: SeedUser, jar: CookieJar): Session {
       const serialized = JSON.stringify(superjson.serialize(input));
       const response =
         kind === "query"
-          ? await fetch(`${baseUrl}/api/trpc/${path}?input=${encodeURIComponent(serialized)}`, { headers: headers() })
-          : await fetch(`${baseUrl}/api/trpc/${path}`, {
-              method: "POST",
-              headers: { ...headers(), "content-type": "application/json" },
-              body: serialized,
-            });
-      const body = (await response.json()) as {
+          ? await httpCall(`${baseUrl}/api/trpc/${path}?input=${encodeURIComponent(serialized)}`, "GET", headers())
+          : await httpCall(
+              `${baseUrl}/api/trpc/${path}`,
+              "POST",
+              { ...headers(), "content-type": "application/json" },
+              serialized,
+            );
+      const body = JSON.parse(response.text) as {
         result?: { data: { json: unknown; meta?: unknown } };
         error?: { json: { message: string; data?: { code?: string } } };
       };
@@ -157,13 +159,14 @@ function httpSession(baseUrl: string, user: SeedUser, jar: CookieJar): Session {
       return superjson.deserialize(body.result.data as Parameters<typeof superjson.deserialize>[0]) as T;
     },
     async authorize(socketId, channels) {
-      const response = await fetch(`${baseUrl}/api/pusher/auth`, {
-        method: "POST",
-        headers: { ...headers(), "content-type": "application/json" },
-        body: JSON.stringify({ socket_id: socketId, channels }),
-      });
-      if (!response.ok) throw new Error(`channel auth failed with HTTP ${response.status}`);
-      return ((await response.json()) as { channels: Awaited<ReturnType<BatchAuthorizer>> }).channels;
+      const response = await httpCall(
+        `${baseUrl}/api/pusher/auth`,
+        "POST",
+        { ...headers(), "content-type": "application/json" },
+        JSON.stringify({ socket_id: socketId, channels }),
+      );
+      if (response.status !== 200) throw new Error(`channel auth failed with HTTP ${response.status}`);
+      return (JSON.parse(response.text) as { channels: Awaited<ReturnType<BatchAuthorizer>> }).channels;
     },
   };
 }

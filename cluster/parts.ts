@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePort } from "@/server/testing/realtime";
 import webpush from "web-push";
+import { SERVER_NODE_FLAGS } from "../scripts/server-node-flags.mjs";
 
 const clusterVapid = webpush.generateVAPIDKeys();
 
@@ -238,7 +239,7 @@ export async function appInstance(
   const svc = service(
     name,
     port,
-    [process.execPath, "scripts/start.mjs"],
+    [process.execPath, ...SERVER_NODE_FLAGS, "scripts/start.mjs"],
     {
       PORT: String(port),
       DATABASE_URL: options.databaseUrl,

@@ -31,10 +31,13 @@ type RawStatement = { execute: (values: Record<string, unknown>) => Promise<unkn
 // Raw statements use no table or column names, so the default dialect renders them alike on both drivers.
 const dialect = new PgDialect();
 
+const renderedByName = new Map<string, ReturnType<PgDialect["sqlToQuery"]>>();
+
 /**
- * A raw statement with `sql.placeholder`s, rendered once per handle (drizzle
+ * A raw statement with `sql.placeholder`s, rendered once per name (drizzle
  * otherwise rebuilds a long statement's text on every call: on a send, a
  * fifth of the request's CPU) and kept prepared; rows of each execution.
+ * In a transaction only the cheap query object is made afresh.
  */
 export async function preparedRows<T extends Record<string, unknown>>(
   db: DbOrTx,
@@ -42,8 +45,14 @@ export async function preparedRows<T extends Record<string, unknown>>(
   build: () => SQL,
   values: Record<string, unknown>,
 ): Promise<T[]> {
+  let rendered = renderedByName.get(name);
+  if (!rendered) {
+    rendered = dialect.sqlToQuery(build());
+    renderedByName.set(name, rendered);
+  }
+  const query = rendered;
   const statement = prepared(db, name, (d) =>
-    (d as Db)._.session.prepareQuery(dialect.sqlToQuery(build()), undefined, name, false),
+    (d as Db)._.session.prepareQuery(query, undefined, name, false),
   ) as RawStatement;
   return rowsOf<T>(await statement.execute(values));
 }

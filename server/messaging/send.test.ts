@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
+import { groupCommitStats } from "@/db/group-commit";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
 import { seedCrowd, seedGroup, tableCounts, testSendDeps } from "../testing/conversations";
 import { callerFor, createPersonas, type Persona } from "../testing/personas";
@@ -132,6 +133,7 @@ describe.each(testDrivers)("sending a message (%s)", (driver) => {
   it("keeps seq gapless and strictly increasing under 60 concurrent sends from several senders", async () => {
     const senders = [alice, bob, carol];
     const group = await seedGroup(handle.db, alice, [bob, carol]);
+    const grouped = groupCommitStats(handle.db).grouped;
     const sends = Array.from({ length: 60 }, (_, i) => send(senders[i % 3], group, `message ${i}`));
     const results = await Promise.all(sends);
     expect(results.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
@@ -144,6 +146,8 @@ describe.each(testDrivers)("sending a message (%s)", (driver) => {
     expect(new Set(rows.map((r) => r.id)).size).toBe(60);
     const info = await callerFor(handle.db, bob).conversation.get({ conversationId: group });
     expect(info.lastSeq).toBe(60);
+    // Most of them waited behind the first two and committed in shared transactions.
+    expect(groupCommitStats(handle.db).grouped - grouped).toBeGreaterThanOrEqual(50);
   });
 
   it("stores HTML and script bodies verbatim, as text", async () => {

@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
-import { preparedRows } from "@/db/prepared";
+import { type GroupCommitOptions, groupCommitRows } from "@/db/group-commit";
 import { files, messages } from "@/db/schema";
 import { MAX_ATTACHMENTS } from "@/lib/limits";
 import type { Db, DbOrTx } from "@/db/types";
@@ -89,6 +89,16 @@ const p = {
   channel: sql.placeholder("channel"),
   payload: sql.placeholder("payload"),
   leaseSeconds: sql.placeholder("leaseSeconds"),
+};
+
+/**
+ * Concurrent sends share a transaction (see groupCommitRows). Each takes its
+ * conversation's row lock, so a group runs them in conversation order.
+ */
+const SEND_GROUP: GroupCommitOptions = {
+  maxInFlight: 2,
+  maxGroup: 64,
+  orderKey: (values) => values.conversationId as string,
 };
 
 /**
@@ -185,7 +195,8 @@ const sendStatement = () =>
  * Sends a text message: validate, then ONE statement that checks membership,
  * bumps the conversation's seq (its row lock keeps seq gapless), inserts the
  * message, moves the sender's read position, records mentions and writes the
- * outbox row leased to this request; publish after it commits. A resend with
+ * outbox row leased to this request; publish after it commits. Under load the
+ * statement commits together with other requests' sends. A resend with
  * the same clientMsgId returns the original and writes nothing. The same
  * statement refuses (writes nothing) a reply to a message outside the
  * sender's visible history and @all from a member of a large group.
@@ -236,26 +247,32 @@ export async function sendMessage(
   };
   const fileIds = `{${attachmentIds.join(",")}}`;
   try {
-    [row] = await preparedRows<typeof row>(db, "send_message", sendStatement, {
-      messageId: id.toString(),
-      conversationId: input.conversationId,
-      fileIds,
-      senderId,
-      replyToSeq,
-      at,
-      preview: previewOf(body || attachmentPreview(attachmentIds.length)),
-      mentionsAll: mentioned.all,
-      mentionAllMax,
-      attachmentCount: attachmentIds.length,
-      clientMsgId: input.clientMsgId,
-      body,
-      linkUrl,
-      linkState: linkUrl ? "pending" : null,
-      usernames: `{${mentioned.usernames.join(",")}}`,
-      channel,
-      payload: JSON.stringify(payload),
-      leaseSeconds: REQUEST_LEASE_SECONDS,
-    });
+    [row] = await groupCommitRows<typeof row>(
+      db,
+      "send_message",
+      sendStatement,
+      {
+        messageId: id.toString(),
+        conversationId: input.conversationId,
+        fileIds,
+        senderId,
+        replyToSeq,
+        at,
+        preview: previewOf(body || attachmentPreview(attachmentIds.length)),
+        mentionsAll: mentioned.all,
+        mentionAllMax,
+        attachmentCount: attachmentIds.length,
+        clientMsgId: input.clientMsgId,
+        body,
+        linkUrl,
+        linkState: linkUrl ? "pending" : null,
+        usernames: `{${mentioned.usernames.join(",")}}`,
+        channel,
+        payload: JSON.stringify(payload),
+        leaseSeconds: REQUEST_LEASE_SECONDS,
+      },
+      SEND_GROUP,
+    );
   } catch (error) {
     // Files were claimed but the message was not written (not a member, a resend, a refused reply): say why.
     if (isForeignKeyViolation(error, "files_message_fk")) {
