@@ -326,6 +326,43 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
       expect(await outboxCount()).toBe(before + 1);
     });
 
+    // Two transactions at once need two connections: PGlite has one.
+    if (driver === "postgres")
+      it("never waits on a user locked elsewhere while holding the others: that one is applied alone, after", async () => {
+        const [fay, gus] = await Promise.all([createPersona(db(), "fay"), createPersona(db(), "gus")]);
+        const t0 = Date.parse("2030-02-03T11:00:00Z");
+        // Another transaction holds Gus's row (as a group being created with him does, or one bumping many users).
+        let release = () => {};
+        const held = new Promise<void>((r) => {
+          release = r;
+        });
+        let locked = () => {};
+        const isLocked = new Promise<void>((r) => {
+          locked = r;
+        });
+        const holder = db().transaction(async (tx) => {
+          await tx.execute(sql`select id from users where id = ${gus.id}::uuid for update`);
+          locked();
+          await held;
+        });
+        await isLocked;
+        const applying = applyWebhookEvents(
+          db(),
+          [
+            { name: "channel_occupied", channel: userChannel(gus.id) },
+            { name: "channel_occupied", channel: userChannel(fay.id) },
+          ],
+          { publisher: announcer, timeMs: t0, now: new Date(t0) },
+        );
+        // Fay's part committed without waiting for Gus's row.
+        await expect.poll(async () => (await presenceRow(fay)).presenceStatus).toBe("online");
+        expect((await presenceRow(gus)).presenceStatus).not.toBe("online");
+        release();
+        await holder;
+        expect(await applying).toEqual({ applied: 2, announced: 2 });
+        expect((await presenceRow(gus)).presenceStatus).toBe("online");
+      });
+
     it("ignores conversation channels, other event names and unknown users", async () => {
       const before = await outboxCount();
       const result = await applyWebhookEvents(

@@ -42,7 +42,8 @@ function resolve(options: PresenceOptions) {
 }
 
 async function lockPresence(tx: DbOrTx, userId: string): Promise<PresenceRow | undefined> {
-  const [row] = await tx.select(presenceColumns).from(users).where(eq(users.id, userId)).for("update");
+  // NO KEY UPDATE: presence never changes the key, and foreign-key checks (a member row for this user) need not wait.
+  const [row] = await tx.select(presenceColumns).from(users).where(eq(users.id, userId)).for("no key update");
   return row;
 }
 
@@ -163,8 +164,10 @@ export type SoketiWebhookEvent = { name: string; channel?: string };
  * moment (WEBHOOK_BATCH_MS) and sends them in order with one time, so each
  * user's last event in a request is where they end up. Webhook requests can
  * arrive out of order, so an event older than the user's latest signal is
- * ignored. A request is one short transaction: its users are locked in id
- * order, so two requests over the same users wait instead of deadlocking.
+ * ignored. A request is one short transaction over the users it can lock
+ * at once (SKIP LOCKED, so it never waits while holding locks and cannot
+ * deadlock with a transaction that locks many users, such as a group
+ * created with them); a user locked elsewhere is then applied on its own.
  */
 export async function applyWebhookEvents(
   db: Db,
@@ -181,13 +184,15 @@ export async function applyWebhookEvents(
     occupiedLast.set(channel.userId, event.name === "channel_occupied");
   }
   if (occupiedLast.size === 0) return { applied: 0, announced: 0 };
-  return commitAndAnnounce(db, options.publisher, async (tx) => {
+  const busy = new Set(occupiedLast.keys());
+  const batch = await commitAndAnnounce(db, options.publisher, async (tx) => {
     const rows = await tx
       .select(presenceColumns)
       .from(users)
       .where(sql`${users.id} = any(${uuidArray([...occupiedLast.keys()])})`)
       .orderBy(users.id)
-      .for("update");
+      .for("no key update", { skipLocked: true });
+    for (const row of rows) busy.delete(row.id);
     const onlinePatch: PresencePatch = {
       presenceStatus: "online",
       presenceExpiresAt: new Date(now.getTime() + ttlMs),
@@ -221,6 +226,22 @@ export async function applyWebhookEvents(
     await enqueuePresenceChanges(tx, changes, fanoutMaxMembers);
     return { applied: online.length + offline.length, announced: changes.length };
   });
+  // Locked by another transaction (or unknown): one short transaction each, which may wait.
+  for (const userId of [...busy].sort()) {
+    const result = await commitAndAnnounce(db, options.publisher, async (tx) => {
+      const before = await lockPresence(tx, userId);
+      if (!before || (before.lastSeenAt && before.lastSeenAt > at)) return null;
+      const patch: PresencePatch = occupiedLast.get(userId)
+        ? { presenceStatus: "online", presenceExpiresAt: new Date(now.getTime() + ttlMs), lastSeenAt: at }
+        : { presenceStatus: "offline", presenceExpiresAt: null, lastSeenAt: at };
+      return applyPatch(tx, before, patch, now, fanoutMaxMembers);
+    });
+    if (result) {
+      batch.applied += 1;
+      batch.announced += result.announced;
+    }
+  }
+  return batch;
 }
 
 /**
@@ -240,7 +261,7 @@ export async function sweepExpired(
       .where(and(ne(users.presenceStatus, "offline"), lte(users.presenceExpiresAt, now)))
       .orderBy(users.presenceExpiresAt)
       .limit(options.limit ?? 500)
-      .for("update", { skipLocked: true });
+      .for("no key update", { skipLocked: true });
     if (due.length === 0) return { swept: 0 };
     const lastBeat = sql`${users.presenceExpiresAt} - make_interval(secs => ${ttlMs / 1000})`;
     const swept = await tx
