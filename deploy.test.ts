@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { WEBHOOK_BATCH_MS } from "./server/realtime/soketi";
 
 const composeEnv = {
   ...process.env,
@@ -78,6 +79,9 @@ describe("docker-compose.yml", () => {
     expect(JSON.parse(soketi.environment?.SOKETI_DEFAULT_APP_WEBHOOKS ?? "[]")[0].url).toBe(
       "http://app:3000/api/pusher/webhook",
     );
+    // Webhooks gathered as the embedded Soketi gathers them: one request per moment, not per user.
+    expect(soketi.environment?.SOKETI_WEBHOOKS_BATCHING).toBe("true");
+    expect(soketi.environment?.SOKETI_WEBHOOKS_BATCHING_DURATION).toBe(String(WEBHOOK_BATCH_MS));
   });
 
   it("is accepted with the scale profile too: two app instances, two Soketi nodes, Redis and nginx", () => {
@@ -120,6 +124,9 @@ describe("docker-compose.yml", () => {
     expect(soketi2.image).toBe(soketi.image);
     // Both nodes use the same adapter setting, so they cluster together or not at all.
     expect(soketi2.environment?.SOKETI_ADAPTER_DRIVER).toBe(soketi.environment?.SOKETI_ADAPTER_DRIVER);
+    expect(soketi2.environment?.SOKETI_WEBHOOKS_BATCHING_DURATION).toBe(
+      soketi.environment?.SOKETI_WEBHOOKS_BATCHING_DURATION,
+    );
     expect(JSON.parse(soketi2.environment?.SOKETI_DEFAULT_APP_WEBHOOKS ?? "[]")[0].url).toBe(
       "http://app-2:3000/api/pusher/webhook",
     );
