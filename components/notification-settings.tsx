@@ -1,6 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import type { NotificationSettings } from "./chat-api";
 import { useChat } from "./chat-context";
 import { chatKeys } from "./chat-store";
@@ -66,7 +66,6 @@ export function NotificationSettingsDialog({ open, onClose }: { open: boolean; o
     scope: { id: "notification-settings" },
     mutationFn: (change: Partial<NotificationSettings>) => api.updateNotificationSettings(change),
   });
-  const pendingSaves = useRef(0);
 
   async function save(change: Partial<NotificationSettings>) {
     setError(null);
@@ -76,17 +75,14 @@ export function NotificationSettingsDialog({ open, onClose }: { open: boolean; o
     const before = qc.getQueryData<NotificationSettings>(key);
     // Shown at once; the server's answer replaces it.
     if (before) qc.setQueryData(key, { ...before, ...change });
-    pendingSaves.current += 1;
     try {
       const saved = await saving.mutateAsync(change);
       // An earlier save's answer would undo the choices made after it: only the last one counts.
-      if (pendingSaves.current === 1) qc.setQueryData(key, saved);
+      if (qc.isMutating({ mutationKey: key }) === 0) qc.setQueryData(key, saved);
       void qc.invalidateQueries({ queryKey: chatKeys.conversations() });
     } catch (e) {
       void qc.invalidateQueries({ queryKey: key });
       setError(describeError(e));
-    } finally {
-      pendingSaves.current -= 1;
     }
   }
 

@@ -226,10 +226,10 @@ export function RealtimeSync() {
   // One channel per conversation in the list; pusher-js asks for their auth in one batch.
   const subscribed = useRef(new Set<string>());
   // Conversations whose channel is subscribed: what arrives there now comes live (and alerts), not by catch-up.
-  const live = useRef(new Set<string>());
   const showLive = useCallback(() => {
-    document.documentElement.dataset.liveConversations = String(live.current.size);
-  }, []);
+    const live = [...subscribed.current].filter((id) => pusher?.channel(conversationChannel(id))?.subscribed);
+    document.documentElement.dataset.liveConversations = String(live.length);
+  }, [pusher]);
   const ids = conversations.data?.map((c) => c.id).join(",") ?? "";
   useEffect(() => {
     if (!pusher) return;
@@ -244,7 +244,6 @@ export function RealtimeSync() {
       channel.bind("receipts.changed", h.onReceipts);
       // Subscribe first, then backfill: anything sent before the subscription took effect.
       channel.bind("pusher:subscription_succeeded", () => {
-        live.current.add(id);
         showLive();
         if (getMessages(qc, id)) void catchUpConversation(qc, chatRef.current.api, id).catch(reportError);
         refreshListSoon();
@@ -256,7 +255,6 @@ export function RealtimeSync() {
     for (const id of [...subscribed.current]) {
       if (want.has(id)) continue;
       subscribed.current.delete(id);
-      live.current.delete(id);
       pusher.channel(conversationChannel(id))?.unbind_all();
       pusher.unsubscribe(conversationChannel(id));
     }
@@ -272,7 +270,6 @@ export function RealtimeSync() {
         pusher.unsubscribe(conversationChannel(id));
       }
       current.clear();
-      live.current.clear();
       showLive();
     };
   }, [pusher, showLive]);

@@ -64,15 +64,11 @@ export function groupCommitRows<T extends Record<string, unknown>>(
     lanes = new Map();
     lanesByDb.set(db, lanes);
   }
-  let lane = lanes.get(name);
-  if (!lane) {
-    lane = { inFlight: 0, queue: [] };
-    lanes.set(name, lane);
-  }
-  const current = lane;
+  const lane = lanes.get(name) ?? { inFlight: 0, queue: [] };
+  lanes.set(name, lane);
   return new Promise<T[]>((resolve, reject) => {
-    current.queue.push({ values, resolve: resolve as Waiting["resolve"], reject });
-    drain(db, name, build, current, options);
+    lane.queue.push({ values, resolve: resolve as Waiting["resolve"], reject });
+    drain(db, name, build, lane, options);
   });
 }
 
@@ -111,8 +107,7 @@ async function runGroup(db: Db, name: string, build: () => SQL, group: Waiting[]
   } catch (error) {
     // Rolled back whole: each runs again alone and gets its own answer (its own error, if it has one).
     logger.debug({ err: error, statement: name, executions: ordered.length }, "group rolled back; each runs alone");
-    const stats = groupCommitStats(db);
-    stats.retriedAlone += ordered.length;
+    groupCommitStats(db).retriedAlone += ordered.length;
     await Promise.all(ordered.map((item) => runAlone(db, name, build, item)));
     return;
   }

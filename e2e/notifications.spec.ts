@@ -21,6 +21,10 @@ test.afterAll(async () => {
 /** Hands a push to the page's real service worker, as Chromium's push client does once it has decrypted one. */
 async function deliverToServiceWorker(page: Page, cdp: CDPSession, payload: PushPayload) {
   const origin = new URL(page.url()).origin;
+  // Registered is not yet active: a push handed to a worker still installing is dropped.
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
   const registrationId = await new Promise<string>((resolve) => {
     cdp.on("ServiceWorker.workerRegistrationUpdated", (event) => {
       const found = event.registrations.find((r) => r.scopeURL === `${origin}/` && !r.isDeleted);
@@ -31,12 +35,6 @@ async function deliverToServiceWorker(page: Page, cdp: CDPSession, payload: Push
   await cdp.send("ServiceWorker.deliverPushMessage", { origin, registrationId, data: JSON.stringify(payload) });
 }
 
-/**
- * Hides the tab as far as the page can tell. Headless Chromium keeps every page
- * "visible" (a tab in front, a minimized window: tried, no change), so only the
- * visibility signal is emulated; the message, the service worker's notification,
- * the title and the favicon that follow are all real.
- */
 /**
  * What the page asked the browser to show, as the browser's list would hold it: the latest per tag,
  * counted once the browser accepted it. Headless Chromium's getNotifications() sometimes comes back
@@ -62,6 +60,12 @@ async function recordAlerts(page: Page) {
 const recordedAlerts = (page: Page) =>
   page.evaluate(() => (window as unknown as { __alerts: { title: string; body?: string }[] }).__alerts);
 
+/**
+ * Hides the tab as far as the page can tell. Headless Chromium keeps every page
+ * "visible" (a tab in front, a minimized window: tried, no change), so only the
+ * visibility signal is emulated; the message, the service worker's notification,
+ * the title and the favicon that follow are all real.
+ */
 async function hideTab(page: Page) {
   await page.evaluate(() => {
     Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });

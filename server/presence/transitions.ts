@@ -59,14 +59,17 @@ async function applyPatch(
 ): Promise<PresenceResult> {
   const after: PresenceRow = { ...before, ...patch };
   await tx.update(users).set(patch).where(eq(users.id, before.id));
-  const status = announcedStatus(after);
-  if (status === announcedStatus(before)) return { presence: toUserPresence(after, now), announced: 0 };
-  await enqueuePresenceChanges(
-    tx,
-    [{ userId: after.id, status, lastSeenAt: after.lastSeenAt?.toISOString() ?? null }],
-    fanoutMaxMembers,
-  );
+  const change = presenceChange(before, after);
+  if (!change) return { presence: toUserPresence(after, now), announced: 0 };
+  await enqueuePresenceChanges(tx, [change], fanoutMaxMembers);
   return { presence: toUserPresence(after, now), announced: 1 };
+}
+
+/** What peers are told, when the status they were told changes. */
+function presenceChange(before: PresenceRow, after: PresenceRow): UserPresence | null {
+  const status = announcedStatus(after);
+  if (status === announcedStatus(before)) return null;
+  return { userId: after.id, status, lastSeenAt: after.lastSeenAt?.toISOString() ?? null };
 }
 
 /**
@@ -184,6 +187,10 @@ export async function applyWebhookEvents(
     occupiedLast.set(channel.userId, event.name === "channel_occupied");
   }
   if (occupiedLast.size === 0) return { applied: 0, announced: 0 };
+  const patches: Record<"online" | "offline", PresencePatch> = {
+    online: { presenceStatus: "online", presenceExpiresAt: new Date(now.getTime() + ttlMs), lastSeenAt: at },
+    offline: { presenceStatus: "offline", presenceExpiresAt: null, lastSeenAt: at },
+  };
   const busy = new Set(occupiedLast.keys());
   const batch = await commitAndAnnounce(db, options.publisher, async (tx) => {
     const rows = await tx
@@ -193,29 +200,19 @@ export async function applyWebhookEvents(
       .orderBy(users.id)
       .for("no key update", { skipLocked: true });
     for (const row of rows) busy.delete(row.id);
-    const onlinePatch: PresencePatch = {
-      presenceStatus: "online",
-      presenceExpiresAt: new Date(now.getTime() + ttlMs),
-      lastSeenAt: at,
-    };
-    const offlinePatch: PresencePatch = { presenceStatus: "offline", presenceExpiresAt: null, lastSeenAt: at };
     const online: string[] = [];
     const offline: string[] = [];
     const changes: UserPresence[] = [];
     for (const before of rows) {
       if (before.lastSeenAt && before.lastSeenAt > at) continue;
       const occupied = occupiedLast.get(before.id) === true;
-      const patch = occupied ? onlinePatch : offlinePatch;
       (occupied ? online : offline).push(before.id);
-      const after: PresenceRow = { ...before, ...patch };
-      const status = announcedStatus(after);
-      if (status !== announcedStatus(before)) {
-        changes.push({ userId: after.id, status, lastSeenAt: after.lastSeenAt?.toISOString() ?? null });
-      }
+      const change = presenceChange(before, { ...before, ...patches[occupied ? "online" : "offline"] });
+      if (change) changes.push(change);
     }
     for (const [ids, patch] of [
-      [online, onlinePatch],
-      [offline, offlinePatch],
+      [online, patches.online],
+      [offline, patches.offline],
     ] as const) {
       if (ids.length > 0)
         await tx
@@ -231,10 +228,7 @@ export async function applyWebhookEvents(
     const result = await commitAndAnnounce(db, options.publisher, async (tx) => {
       const before = await lockPresence(tx, userId);
       if (!before || (before.lastSeenAt && before.lastSeenAt > at)) return null;
-      const patch: PresencePatch = occupiedLast.get(userId)
-        ? { presenceStatus: "online", presenceExpiresAt: new Date(now.getTime() + ttlMs), lastSeenAt: at }
-        : { presenceStatus: "offline", presenceExpiresAt: null, lastSeenAt: at };
-      return applyPatch(tx, before, patch, now, fanoutMaxMembers);
+      return applyPatch(tx, before, patches[occupiedLast.get(userId) ? "online" : "offline"], now, fanoutMaxMembers);
     });
     if (result) {
       batch.applied += 1;
