@@ -1,6 +1,7 @@
-import type { SQL } from "drizzle-orm";
+import { fillPlaceholders, type SQL } from "drizzle-orm";
 import { logger } from "@/server/logger";
-import { preparedRows } from "./prepared";
+import { rowsOf } from "./client";
+import { preparedRows, renderedStatement } from "./prepared";
 import type { Db } from "./types";
 
 /**
@@ -10,6 +11,12 @@ import type { Db } from "./types";
  * a WAL flush; on a busy server it cost a send as much CPU in Postgres as
  * the statement's biggest index. Alone, an execution runs by itself as
  * before, so a quiet server's latency is unchanged.
+ *
+ * On postgres.js the group is one round trip: BEGIN, the statements and
+ * COMMIT are written together on a reserved connection. Through a drizzle
+ * transaction, BEGIN and COMMIT were each a round trip of their own, and the
+ * backend sat idle in the transaction for a third of the group's time while a
+ * busy event loop got round to sending the next part.
  *
  * Every statement of a group must succeed for the group to commit. When one
  * fails (a unique violation from a concurrent resend, a deadlock, anything),
@@ -100,10 +107,10 @@ async function runGroup(db: Db, name: string, build: () => SQL, group: Waiting[]
   });
   let results: Record<string, unknown>[][];
   try {
-    // Issued together: postgres.js pipelines them on the transaction's connection.
-    results = await db.transaction((tx) =>
-      Promise.all(ordered.map((item) => preparedRows(tx, name, build, item.values))),
-    );
+    const client = pipeliningClient(db);
+    results = client
+      ? await pipelinedTransaction(client, name, build, ordered)
+      : await db.transaction((tx) => Promise.all(ordered.map((item) => preparedRows(tx, name, build, item.values))));
   } catch (error) {
     // Rolled back whole: each runs again alone and gets its own answer (its own error, if it has one).
     logger.debug({ err: error, statement: name, executions: ordered.length }, "group rolled back; each runs alone");
@@ -115,4 +122,46 @@ async function runGroup(db: Db, name: string, build: () => SQL, group: Waiting[]
   stats.groups += 1;
   stats.grouped += ordered.length;
   for (const [i, item] of ordered.entries()) item.resolve(results[i]);
+}
+
+type ReservedConnection = {
+  unsafe: (query: string, parameters?: unknown[], options?: { prepare?: boolean }) => Promise<unknown>;
+  release: () => void;
+};
+type PipeliningClient = { reserve: () => Promise<ReservedConnection> };
+
+/** postgres.js's client behind a drizzle handle; PGlite (one connection, in process) has no reserve. */
+function pipeliningClient(db: Db): PipeliningClient | null {
+  const client = (db as unknown as { $client?: Partial<PipeliningClient> }).$client;
+  return typeof client?.reserve === "function" ? (client as PipeliningClient) : null;
+}
+
+async function pipelinedTransaction(
+  client: PipeliningClient,
+  name: string,
+  build: () => SQL,
+  group: Waiting[],
+): Promise<Record<string, unknown>[][]> {
+  const query = renderedStatement(name, build);
+  const connection = await client.reserve();
+  try {
+    // Each message is followed by its own Sync, so a failed statement fails alone and the rest
+    // of the transaction then refuses (25P02); COMMIT of a failed transaction rolls it back.
+    const settled = await Promise.allSettled([
+      connection.unsafe("begin"),
+      ...group.map((item) =>
+        connection.unsafe(query.sql, fillPlaceholders(query.params, item.values), { prepare: true }),
+      ),
+      connection.unsafe("commit"),
+    ]);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failed) throw failed.reason;
+    const commit = (settled.at(-1) as PromiseFulfilledResult<{ command?: string }>).value;
+    if (commit.command !== "COMMIT") throw new Error(`the group's transaction ended with ${commit.command}`);
+    return settled
+      .slice(1, -1)
+      .map((s) => rowsOf<Record<string, unknown>>((s as PromiseFulfilledResult<unknown>).value));
+  } finally {
+    connection.release();
+  }
 }

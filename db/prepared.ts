@@ -33,6 +33,16 @@ const dialect = new PgDialect();
 
 const renderedByName = new Map<string, ReturnType<PgDialect["sqlToQuery"]>>();
 
+/** The text and parameters (placeholders among them) of a raw statement, rendered once per name. */
+export function renderedStatement(name: string, build: () => SQL): ReturnType<PgDialect["sqlToQuery"]> {
+  let rendered = renderedByName.get(name);
+  if (!rendered) {
+    rendered = dialect.sqlToQuery(build());
+    renderedByName.set(name, rendered);
+  }
+  return rendered;
+}
+
 /**
  * A raw statement with `sql.placeholder`s, rendered once per name (drizzle
  * otherwise rebuilds a long statement's text on every call: on a send, a
@@ -45,12 +55,7 @@ export async function preparedRows<T extends Record<string, unknown>>(
   build: () => SQL,
   values: Record<string, unknown>,
 ): Promise<T[]> {
-  let rendered = renderedByName.get(name);
-  if (!rendered) {
-    rendered = dialect.sqlToQuery(build());
-    renderedByName.set(name, rendered);
-  }
-  const query = rendered;
+  const query = renderedStatement(name, build);
   const statement = prepared(db, name, (d) =>
     (d as Db)._.session.prepareQuery(query, undefined, name, false),
   ) as RawStatement;
