@@ -83,7 +83,12 @@ describe.each(testDrivers)("a former member's open socket (%s)", (driver) => {
     const back = signedIn(bobs.client);
     await refused;
     await back;
-    const heardByCarol = nextEvent<NewMessage>(carols.client, conversationChannel(group), "message.new");
+    const heardByCarol = nextEvent<NewMessage>(
+      carols.client,
+      conversationChannel(group),
+      "message.new",
+      (m) => "body" in m && m.body === "after bob left",
+    );
     const sent = await aliceSays(group, "after bob left");
     expect(await heardByCarol).toMatchObject({ seq: sent.seq });
     expect(bobs.heard.map((m) => m.seq)).not.toContain(sent.seq);
@@ -103,7 +108,12 @@ describe.each(testDrivers)("a former member's open socket (%s)", (driver) => {
     expect(Date.now() - leftAt).toBeLessThan(2_000);
 
     await refused;
-    const heardByCarol = nextEvent<NewMessage>(carols.client, conversationChannel(group), "message.new");
+    const heardByCarol = nextEvent<NewMessage>(
+      carols.client,
+      conversationChannel(group),
+      "message.new",
+      (m) => "body" in m && m.body === "after bob left",
+    );
     const sent = await aliceSays(group, "after bob left");
     expect(await heardByCarol).toMatchObject({ seq: sent.seq });
     expect(bobs.heard.map((m) => m.seq)).not.toContain(sent.seq);
@@ -118,7 +128,12 @@ describe.each(testDrivers)("a former member's open socket (%s)", (driver) => {
     const socketId = carols.client.connection.socket_id;
 
     await removeMember(db, alice.id, { conversationId: group, userId: bob.id }, { publisher: realtime.publisher });
-    const heard = nextEvent<NewMessage>(carols.client, conversationChannel(group), "message.new");
+    const heard = nextEvent<NewMessage>(
+      carols.client,
+      conversationChannel(group),
+      "message.new",
+      (m) => "body" in m && m.body === "carol is still here",
+    );
     const sent = await aliceSays(group, "carol is still here");
     expect(await heard).toMatchObject({ seq: sent.seq });
     expect(states).toEqual([]);

@@ -3,6 +3,7 @@ import { Agent as HttpsAgent } from "node:https";
 import Pusher from "pusher";
 import { logger } from "../logger";
 import { type RealtimeServerConfig, realtimeServerConfig } from "./config";
+import type { SoketiNodeSink } from "./soketi";
 import type { RealtimeEventName, RealtimeEvents } from "./events";
 import { fitEventPayload } from "./payload-limit";
 
@@ -27,7 +28,15 @@ const MAX_CHANNELS_PER_TRIGGER = 100;
 const MAX_EVENTS_PER_BATCH = 10;
 const MAX_SOKETI_CONNECTIONS = 16;
 
-export function createPublisher(config: RealtimeServerConfig = realtimeServerConfig()): Publisher {
+export type PublisherOptions = {
+  /** The Soketi node running in this process: events go to it directly instead of over its HTTP API. */
+  node?: SoketiNodeSink;
+};
+
+export function createPublisher(
+  config: RealtimeServerConfig = realtimeServerConfig(),
+  options: PublisherOptions = {},
+): Publisher {
   // Triggers reuse a few kept-alive connections to Soketi rather than one connection each.
   const agent = config.useTLS
     ? new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOKETI_CONNECTIONS })
@@ -100,6 +109,31 @@ export function createPublisher(config: RealtimeServerConfig = realtimeServerCon
       }
     });
 
+  const signing = {
+    authorizeChannel(socketId: string, channel: string) {
+      return pusher.authorizeChannel(socketId, channel);
+    },
+    authenticateUser(socketId: string, userId: string) {
+      return pusher.authenticateUser(socketId, { id: userId });
+    },
+  };
+
+  const node = options.node;
+  if (node) {
+    return {
+      async publish(channels, event, payload) {
+        // Pusher's API carries the event's data as a JSON string, and its clients parse it.
+        const data = JSON.stringify(fitEventPayload(event, payload));
+        for (const channel of Array.isArray(channels) ? channels : [channels]) node.send(channel, event, data);
+      },
+      ...signing,
+      async terminateUserConnections(userId) {
+        node.terminateUserConnections(userId);
+        log.debug({ userId }, "terminated user connections");
+      },
+    };
+  }
+
   return {
     async publish(channels, event, payload) {
       const list = Array.isArray(channels) ? channels : [channels];
@@ -111,12 +145,7 @@ export function createPublisher(config: RealtimeServerConfig = realtimeServerCon
         log.debug({ event, channels: batch.length }, "published");
       }
     },
-    authorizeChannel(socketId, channel) {
-      return pusher.authorizeChannel(socketId, channel);
-    },
-    authenticateUser(socketId, userId) {
-      return pusher.authenticateUser(socketId, { id: userId });
-    },
+    ...signing,
     async terminateUserConnections(userId) {
       const response = await pusher.terminateUserConnections(userId);
       await response.text();

@@ -21,9 +21,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export type TestSoketi = { soketi: EmbeddedSoketi; config: RealtimeServerConfig; publisher: Publisher };
+export type TestSoketi = {
+  soketi: EmbeddedSoketi;
+  config: RealtimeServerConfig;
+  /** Hands events to the node in this process, as the server on Node 20 does. */
+  publisher: Publisher;
+  /** Over Soketi's HTTP API, as a server does with a Soketi of its own (a child process, compose's). */
+  httpPublisher: Publisher;
+};
 
-/** A real Soketi on a free loopback port, with a publisher pointed at it. */
+/** A real Soketi on a free loopback port, with publishers into it. */
 export async function startTestSoketi(
   options: { webhookUrl?: string; signInTimeoutMs?: number } = {},
 ): Promise<TestSoketi> {
@@ -44,7 +51,12 @@ export async function startTestSoketi(
     webhooks: options.webhookUrl ? soketiWebhooks("").map((w) => ({ ...w, url: options.webhookUrl as string })) : [],
     signInTimeoutMs: options.signInTimeoutMs,
   });
-  return { soketi, config, publisher: createPublisher(config) };
+  return {
+    soketi,
+    config,
+    publisher: createPublisher(config, { node: soketi.sink }),
+    httpPublisher: createPublisher(config),
+  };
 }
 
 /**
@@ -129,11 +141,21 @@ export function subscribed(pusher: Pusher, channelName: string): Promise<void> {
   });
 }
 
-/** Resolves with the next `event` on a subscribed channel. */
-export function nextEvent<T>(pusher: Pusher, channelName: string, event: string): Promise<T> {
+/**
+ * Resolves with the next `event` on a subscribed channel (that `matches`, when
+ * given). A publish resolves once the node has the event, not once a socket
+ * has read it: an earlier publish's event can still be on its way.
+ */
+export function nextEvent<T>(
+  pusher: Pusher,
+  channelName: string,
+  event: string,
+  matches: (data: T) => boolean = () => true,
+): Promise<T> {
   return new Promise((resolve) => {
     const channel = pusher.channel(channelName) ?? pusher.subscribe(channelName);
     const handler = (data: T) => {
+      if (!matches(data)) return;
       channel.unbind(event, handler);
       resolve(data);
     };
