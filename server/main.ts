@@ -40,16 +40,13 @@ const { apiSecurityHeaders, servedOverHttps } = await import("./security/headers
 
 const root = process.env.CHORUS_ROOT ?? path.resolve(import.meta.dirname, dev ? ".." : "../..");
 
-let soketi: { stop: () => Promise<void> } | undefined;
-// The Soketi node in this process, which the publisher hands events to directly.
-let soketiHereNode: import("./realtime/soketi").SoketiNodeSink | undefined;
+// `sink`: the Soketi node in this process, which the publisher hands events to directly.
+let soketi: { stop: () => Promise<void>; sink?: import("./realtime/soketi").SoketiNodeSink } | undefined;
 if (!env.PUSHER_HOST && soketiHere.kind === "in-process") {
   const { SoketiUnavailableError } = await import("./realtime/soketi");
   const { startSoketiNode } = await import("./realtime/soketi-node");
   try {
-    const node = await startSoketiNode(env, pusherSecret());
-    soketi = node;
-    soketiHereNode = node.sink;
+    soketi = await startSoketiNode(env, pusherSecret());
   } catch (error) {
     if (error instanceof SoketiUnavailableError) fail(error.message);
     fail(`the embedded Soketi did not start on port ${env.SOKETI_PORT}: ${(error as Error).message}`);
@@ -95,7 +92,7 @@ if (!env.PUSHER_HOST && soketiHere.kind === "in-process") {
 }
 
 const realtime = realtimeServerConfig();
-const publisher = createPublisher(realtime, { node: soketiHereNode });
+const publisher = createPublisher(realtime, { node: soketi?.sink });
 // Next's bundled modules (pages) find the process's publisher here too.
 (globalThis as unknown as { chorusPublisher?: typeof publisher }).chorusPublisher = publisher;
 const runtime = await startServerRuntime(publisher);

@@ -69,8 +69,8 @@ describe.each(testDrivers)("realtime delivery of messages (%s)", (driver) => {
     clients.push(client);
     return client;
   };
-  const send = (who: Persona, conversationId: string, body: string) =>
-    sendMessage(handle.db, who.id, { conversationId, clientMsgId: crypto.randomUUID(), body }, deps);
+  const send = (who: Persona, conversationId: string, body: string, sendDeps = deps) =>
+    sendMessage(handle.db, who.id, { conversationId, clientMsgId: crypto.randomUUID(), body }, sendDeps);
 
   it("delivers a message to every subscribed member with one publish, and never to an outsider", async () => {
     const group = await seedGroup(handle.db, alice, [bob, carol]);
@@ -119,8 +119,6 @@ describe.each(testDrivers)("realtime delivery of messages (%s)", (driver) => {
   it("still accepts sends while Soketi is down and delivers each one, once, after it is back", async () => {
     const publisher = realtime.httpPublisher;
     const viaHttp = testSendDeps(publisher, 1000);
-    const send = (who: Persona, conversationId: string, body: string) =>
-      sendMessage(handle.db, who.id, { conversationId, clientMsgId: crypto.randomUUID(), body }, viaHttp);
     const group = await seedGroup(handle.db, alice, [bob, carol]);
     const channel = conversationChannel(group);
     const bobClient = connect(bob);
@@ -128,7 +126,7 @@ describe.each(testDrivers)("realtime delivery of messages (%s)", (driver) => {
     await Promise.all([subscribed(bobClient, channel), subscribed(carolClient, channel)]);
     const inboxes = [inbox(bobClient, channel), inbox(carolClient, channel)];
 
-    for (const body of ["one", "two", "three"]) await send(alice, group, body);
+    for (const body of ["one", "two", "three"]) await send(alice, group, body, viaHttp);
     await Promise.all(inboxes.map((i) => i.until(3)));
 
     const disconnected = Promise.all(
@@ -143,7 +141,7 @@ describe.each(testDrivers)("realtime delivery of messages (%s)", (driver) => {
     await disconnected;
 
     const whileDown = [];
-    for (const body of ["four", "five", "six", "seven", "eight"]) whileDown.push(await send(bob, group, body));
+    for (const body of ["four", "five", "six", "seven", "eight"]) whileDown.push(await send(bob, group, body, viaHttp));
     expect(whileDown.map((m) => m.seq)).toEqual([4, 5, 6, 7, 8]);
     expect((await tableCounts(handle.db)).messages).toBeGreaterThanOrEqual(8);
 

@@ -33,6 +33,8 @@ export type PublisherOptions = {
   node?: SoketiNodeSink;
 };
 
+type Delivery = Pick<Publisher, "publish" | "terminateUserConnections">;
+
 export function createPublisher(
   config: RealtimeServerConfig = realtimeServerConfig(),
   options: PublisherOptions = {},
@@ -51,22 +53,48 @@ export function createPublisher(
     useTLS: config.useTLS,
     timeout: 5000,
   });
+  return {
+    ...(options.node ? inProcess(options.node) : overHttp(pusher)),
+    // Signing needs only the secret, wherever the events go.
+    authorizeChannel(socketId, channel) {
+      return pusher.authorizeChannel(socketId, channel);
+    },
+    authenticateUser(socketId, userId) {
+      return pusher.authenticateUser(socketId, { id: userId });
+    },
+  };
+}
 
-  // Soketi answers 200 with the real error in the body.
-  async function checked(response: { text(): Promise<string> }, what: string): Promise<void> {
-    const body = await response.text();
-    if (!body || body === "{}") return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      throw new Error(`Soketi answered with a non-JSON body: ${body.slice(0, 200)}`);
-    }
-    if (parsed && typeof parsed === "object" && "error" in parsed) {
-      throw new Error(`Soketi refused ${what}: ${String((parsed as { error: unknown }).error)}`);
-    }
+function inProcess(node: SoketiNodeSink): Delivery {
+  return {
+    async publish(channels, event, payload) {
+      // Pusher's API carries the event's data as a JSON string, and its clients parse it.
+      const data = JSON.stringify(fitEventPayload(event, payload));
+      for (const channel of Array.isArray(channels) ? channels : [channels]) node.send(channel, event, data);
+    },
+    async terminateUserConnections(userId) {
+      node.terminateUserConnections(userId);
+      log.debug({ userId }, "terminated user connections");
+    },
+  };
+}
+
+// Soketi answers 200 with the real error in the body.
+async function checked(response: { text(): Promise<string> }, what: string): Promise<void> {
+  const body = await response.text();
+  if (!body || body === "{}") return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new Error(`Soketi answered with a non-JSON body: ${body.slice(0, 200)}`);
   }
+  if (parsed && typeof parsed === "object" && "error" in parsed) {
+    throw new Error(`Soketi refused ${what}: ${String((parsed as { error: unknown }).error)}`);
+  }
+}
 
+function overHttp(pusher: Pusher): Delivery {
   // Single-channel events (a message, a read position, a receipts hint) from
   // concurrent requests share one HTTP call to Soketi's batch endpoint: under
   // load the trigger per event, not the fan-out, is what Soketi spends its time on.
@@ -109,31 +137,6 @@ export function createPublisher(
       }
     });
 
-  const signing = {
-    authorizeChannel(socketId: string, channel: string) {
-      return pusher.authorizeChannel(socketId, channel);
-    },
-    authenticateUser(socketId: string, userId: string) {
-      return pusher.authenticateUser(socketId, { id: userId });
-    },
-  };
-
-  const node = options.node;
-  if (node) {
-    return {
-      async publish(channels, event, payload) {
-        // Pusher's API carries the event's data as a JSON string, and its clients parse it.
-        const data = JSON.stringify(fitEventPayload(event, payload));
-        for (const channel of Array.isArray(channels) ? channels : [channels]) node.send(channel, event, data);
-      },
-      ...signing,
-      async terminateUserConnections(userId) {
-        node.terminateUserConnections(userId);
-        log.debug({ userId }, "terminated user connections");
-      },
-    };
-  }
-
   return {
     async publish(channels, event, payload) {
       const list = Array.isArray(channels) ? channels : [channels];
@@ -145,7 +148,6 @@ export function createPublisher(
         log.debug({ event, channels: batch.length }, "published");
       }
     },
-    ...signing,
     async terminateUserConnections(userId) {
       const response = await pusher.terminateUserConnections(userId);
       await response.text();
