@@ -4,16 +4,33 @@ import type { ChatApi } from "./chat-api";
 import { addMessages, getMessages, replaceMessages, setMessages } from "./chat-store";
 
 const GAP_PAGE = 100;
-const gapFills = new Map<string, Promise<void>>();
-const changeFills = new Map<string, Promise<void>>();
+type Run = { promise: Promise<void>; again: boolean };
+const gapFills = new Map<string, Run>();
+const changeFills = new Map<string, Run>();
 
-/** One run per conversation at a time: a second caller joins the running one. */
-function single(runs: Map<string, Promise<void>>, conversationId: string, work: () => Promise<void>): Promise<void> {
+/**
+ * One run per conversation at a time. A second caller joins the running one
+ * and makes it go round once more when done: the caller saw something (an
+ * event for a newer message) that the running run's requests may have been
+ * answered without, and would otherwise lose.
+ */
+function single(runs: Map<string, Run>, conversationId: string, work: () => Promise<void>): Promise<void> {
   const running = runs.get(conversationId);
-  if (running) return running;
-  const run = work().finally(() => runs.delete(conversationId));
+  if (running) {
+    running.again = true;
+    return running.promise;
+  }
+  const run: Run = { promise: Promise.resolve(), again: false };
   runs.set(conversationId, run);
-  return run;
+  run.promise = Promise.resolve()
+    .then(async () => {
+      do {
+        run.again = false;
+        await work();
+      } while (run.again);
+    })
+    .finally(() => runs.delete(conversationId));
+  return run.promise;
 }
 
 /**
