@@ -129,7 +129,7 @@ export async function footprintSection(ctx: BenchContext): Promise<SectionResult
       tables: [
         {
           title: "9. Footprint (npm start, embedded default)",
-          workload: `node scripts/start.mjs with a fresh DATA_DIR (PGlite, migrations at start), the embedded Soketi, no DATABASE_URL, the build already in ${BENCH_DIST_DIR}`,
+          workload: `node scripts/start.mjs with a fresh DATA_DIR (PGlite loaded from the build's migrated template, migrations checked at start), the embedded Soketi, no DATABASE_URL, the build already in ${BENCH_DIST_DIR}`,
           columns: ["measure", "value", "target", ""],
           rows: [
             [

@@ -17,6 +17,8 @@ const serverBundle = path.join(distDir, "chorus", "server.mjs");
 // The `npm run soketi` node, which the server runs as a child process on Node 20 when it is on another Node.
 const soketiBundle = path.join(distDir, "chorus", "soketi.mjs");
 const hashFile = path.join(distDir, "chorus-source-hash");
+// The migrated empty database the embedded default starts from (db/pglite-template.ts).
+const pgliteTemplate = path.join(distDir, "chorus", "pglite-template.tar");
 
 /** A hash of everything the build depends on, so a pulled change triggers a rebuild. */
 function sourceHash() {
@@ -54,6 +56,7 @@ function needsBuild() {
     !existsSync(path.join(distDir, "BUILD_ID")) ||
     !existsSync(serverBundle) ||
     !existsSync(soketiBundle) ||
+    !existsSync(pgliteTemplate) ||
     current !== sourceHash()
   );
 }
@@ -70,7 +73,11 @@ async function build() {
   const esbuild = await import("esbuild");
   // Our own code is bundled; packages load from node_modules as usual.
   await esbuild.build({
-    entryPoints: { server: path.join(root, "server", "main.ts"), soketi: path.join(root, "scripts", "soketi.ts") },
+    entryPoints: {
+      server: path.join(root, "server", "main.ts"),
+      soketi: path.join(root, "scripts", "soketi.ts"),
+      "pglite-template": path.join(root, "db", "pglite-template.ts"),
+    },
     outdir: path.dirname(serverBundle),
     outExtension: { ".js": ".mjs" },
     bundle: true,
@@ -82,6 +89,12 @@ async function build() {
     logLevel: "warning",
   });
   await esbuild.stop();
+  const template = spawnSync(
+    process.execPath,
+    [path.join(path.dirname(serverBundle), "pglite-template.mjs"), pgliteTemplate],
+    { stdio: "inherit" },
+  );
+  if (template.status !== 0) fail("writing the embedded database's template failed (see above).");
   writeFileSync(hashFile, wanted);
 }
 
@@ -99,4 +112,7 @@ if (needsBuild()) {
   const built = spawnSync(process.execPath, [import.meta.filename, "--build-step"], { stdio: "inherit" });
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
-if (!buildOnly) await import(pathToFileURL(serverBundle).href);
+if (!buildOnly) {
+  process.env.CHORUS_PGLITE_TEMPLATE = pgliteTemplate;
+  await import(pathToFileURL(serverBundle).href);
+}

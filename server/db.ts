@@ -14,6 +14,8 @@ export function getAppDbHandle(): Promise<DbHandle> {
     const handle = await createDb({
       databaseUrl: env.DATABASE_URL,
       pgliteDir: env.PGLITE_DIR,
+      // Set by scripts/start.mjs to the build's template; unset (dev, tests) runs initdb.
+      pgliteTemplate: process.env.CHORUS_PGLITE_TEMPLATE,
       maxConnections: env.DATABASE_POOL_SIZE,
     });
     await migrate(handle);
