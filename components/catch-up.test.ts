@@ -56,49 +56,54 @@ function server(committed: number) {
   };
 }
 
-function loaded(qc: QueryClient, through: number) {
-  const items = Array.from({ length: through }, (_, i) => msg(i + 1));
+/** A client with messages 1..loadedThrough loaded, and a server holding 1..committed. */
+function client(loadedThrough: number, committed: number) {
+  const qc = new QueryClient();
+  const items = Array.from({ length: loadedThrough }, (_, i) => msg(i + 1));
   qc.setQueryData<MessagesState>(chatKeys.messages(conv), { items, hasOlder: false, pending: [], changeSeq: 0 });
+  const history = server(committed);
+  return {
+    history,
+    fill: () => fillGap(qc, history.api, conv),
+    asked: () => history.calls.map((c) => c.afterSeq),
+    shown: () => getMessages(qc, conv)?.items.map((m) => m.seq),
+  };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe("fillGap", () => {
   it("a caller that joins a running fill gets a pass that sees the message it was told about", async () => {
-    const qc = new QueryClient();
-    loaded(qc, 16);
-    const history = server(17);
+    const { history, fill, asked, shown } = client(16, 17);
     // Told about 17 (its event carried only ids): a fill starts and asks for what follows 16.
-    const first = fillGap(qc, history.api, conv);
+    const first = fill();
     await settle();
-    expect(history.calls.map((c) => c.afterSeq)).toEqual([16]);
+    expect(asked()).toEqual([16]);
     // 18 commits and its event arrives while that request is out: it is a gap too, and joins.
     history.commit(18);
-    const joined = fillGap(qc, history.api, conv);
+    const joined = fill();
     history.calls[0].answer();
     await settle();
     // The first answer was read before 18 committed; the run goes round again for it.
-    expect(history.calls.map((c) => c.afterSeq)).toEqual([16, 17]);
+    expect(asked()).toEqual([16, 17]);
     history.calls[1].answer();
     await Promise.all([first, joined]);
-    expect(getMessages(qc, conv)?.items.map((m) => m.seq)).toEqual(Array.from({ length: 18 }, (_, i) => i + 1));
+    expect(shown()).toEqual(Array.from({ length: 18 }, (_, i) => i + 1));
   });
 
   it("runs once when nobody joins, and one at a time per conversation", async () => {
-    const qc = new QueryClient();
-    loaded(qc, 3);
-    const history = server(5);
-    const run = fillGap(qc, history.api, conv);
+    const { history, fill, asked, shown } = client(3, 5);
+    const run = fill();
     await settle();
     history.calls[0].answer();
     await run;
-    expect(history.calls.map((c) => c.afterSeq)).toEqual([3]);
-    expect(getMessages(qc, conv)?.items.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(asked()).toEqual([3]);
+    expect(shown()).toEqual([1, 2, 3, 4, 5]);
     // A later call is a new run from where the state now ends.
-    const again = fillGap(qc, history.api, conv);
+    const again = fill();
     await settle();
     history.calls[1].answer();
     await again;
-    expect(history.calls.map((c) => c.afterSeq)).toEqual([3, 5]);
+    expect(asked()).toEqual([3, 5]);
   });
 });

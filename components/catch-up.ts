@@ -20,16 +20,18 @@ function single(runs: Map<string, Run>, conversationId: string, work: () => Prom
     running.again = true;
     return running.promise;
   }
-  const run: Run = { promise: Promise.resolve(), again: false };
+  const run = { again: false } as Run;
   runs.set(conversationId, run);
-  run.promise = Promise.resolve()
-    .then(async () => {
+  run.promise = (async () => {
+    try {
       do {
         run.again = false;
         await work();
       } while (run.again);
-    })
-    .finally(() => runs.delete(conversationId));
+    } finally {
+      runs.delete(conversationId);
+    }
+  })();
   return run.promise;
 }
 

@@ -29,7 +29,7 @@ export interface DbOptions {
   /**
    * A PGlite data folder as a tarball (see db/pglite-template.ts): a new
    * folder starts as a copy of it instead of running initdb, which takes
-   * seconds and leaves hundreds of MB in PGlite's WebAssembly memory for good.
+   * seconds and leaves its memory in PGlite's WebAssembly heap for good.
    */
   pgliteTemplate?: string;
 }
@@ -101,8 +101,18 @@ export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
   }
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
+  // message.search's substring index needs pg_trgm, which PGlite ships as a loadable extension.
+  const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
   const dir = options.pgliteDir ?? "./data/pglite";
-  const pgliteOptions = await pgliteSettings();
+  // Postgres's default 128 MB of shared buffers is most of an idle embedded
+  // server's memory; a laptop-sized chat database is served as well by 16 MB.
+  const pgliteOptions = {
+    extensions: { pg_trgm },
+    startParams: [
+      ...PGlite.defaultStartParams,
+      ...["-c", "shared_buffers=16MB", "-c", "work_mem=2MB", "-c", "maintenance_work_mem=16MB"],
+    ],
+  };
   let client: InstanceType<typeof PGlite>;
   if (dir.startsWith("memory://")) {
     client = new PGlite(dir, pgliteOptions);
@@ -122,22 +132,6 @@ export async function createDb(options: DbOptions = {}): Promise<DbHandle> {
   await client.waitReady;
   const db = drizzle(client, { schema }) as unknown as Db;
   return { db, driver: "pglite", close: () => client.close() };
-}
-
-/** PGlite's extensions and server settings, the same for the app's database and the template. */
-export async function pgliteSettings() {
-  const { PGlite } = await import("@electric-sql/pglite");
-  // message.search's substring index needs pg_trgm, which PGlite ships as a loadable extension.
-  const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
-  return {
-    extensions: { pg_trgm },
-    // Postgres's default 128 MB of shared buffers is most of an idle embedded
-    // server's memory; a laptop-sized chat database is served as well by 16 MB.
-    startParams: [
-      ...PGlite.defaultStartParams,
-      ...["-c", "shared_buffers=16MB", "-c", "work_mem=2MB", "-c", "maintenance_work_mem=16MB"],
-    ],
-  };
 }
 
 /** Runs raw SQL and returns its rows, the same shape on both drivers. */
