@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
 import type { Db } from "@/db/types";
-import { footprint, rowCounts } from "../testing/footprint";
+import { WriteGuard } from "../testing/footprint";
 import type { Persona } from "../testing/personas";
 import { useTestPublisher } from "../testing/read-state";
 import { createRecordingPublisher } from "../testing/recording-publisher";
@@ -74,11 +74,13 @@ describe("the authorization matrix", () => {
 describe.each(testDrivers)("who may call what (%s)", (driver) => {
   let handle: TestDb;
   let db: Db;
+  let guard: WriteGuard;
 
   beforeAll(async () => {
     useTestPublisher(publisher);
     handle = await createTestDb(driver);
     db = handle.db;
+    guard = new WriteGuard(db);
   });
   afterAll(async () => {
     await handle?.close();
@@ -101,7 +103,7 @@ describe.each(testDrivers)("who may call what (%s)", (driver) => {
     const { path, persona, outcome, input } = cell;
     const world = await worldFor(cell);
     const caller = personaOf(world, persona);
-    const before = await footprint(db);
+    await guard.arm();
     const result = await outcomeOf(procedureOf(callerAs(db, caller), path)(input(world, caller)));
     expect(result.outcome, `${path} as ${persona}: ${result.message ?? "allowed"}`).toBe(outcome);
     if (result.outcome === "allowed") {
@@ -113,9 +115,7 @@ describe.each(testDrivers)("who may call what (%s)", (driver) => {
         );
       }
     } else {
-      const after = await footprint(db);
-      expect(rowCounts(after), "a refused call changed row counts").toEqual(rowCounts(before));
-      expect(after, "a refused call changed stored rows").toEqual(before);
+      await guard.expectUnchanged(`a refused ${path} as ${persona}`);
     }
   });
 });

@@ -9,7 +9,7 @@ import type { Db } from "@/db/types";
 import { handlePusherWebhook, type WebhookCredentials } from "../presence/webhook";
 import { authorizeChannels, parseChannelAuthRequest } from "../realtime/authorize";
 import { conversationChannel, userChannel } from "../realtime/channels";
-import { type Footprint, footprint, rowCounts, writeWatermark } from "../testing/footprint";
+import { WriteGuard } from "../testing/footprint";
 import type { Persona } from "../testing/personas";
 import { useTestPublisher } from "../testing/read-state";
 import { createRecordingPublisher } from "../testing/recording-publisher";
@@ -343,35 +343,6 @@ const describeInput = (input: unknown) => {
     return String(input);
   }
 };
-
-/**
- * "Nothing was written" without a full snapshot per case: the full footprint
- * is retaken only when the write watermark moved since it was taken.
- */
-class WriteGuard {
-  private print: Footprint | null = null;
-  private mark: string | null = null;
-  constructor(private readonly db: Db) {}
-
-  /** Before a case: make sure the snapshot describes the database as it is now. */
-  async arm() {
-    const now = await writeWatermark(this.db);
-    if (this.print && now === this.mark) return;
-    this.print = await footprint(this.db);
-    this.mark = await writeWatermark(this.db);
-  }
-
-  /** After a refused case: nothing may differ from the snapshot. */
-  async expectUnchanged(what: string) {
-    const now = await writeWatermark(this.db);
-    if (now === this.mark) return;
-    const after = await footprint(this.db);
-    expect(rowCounts(after), `${what} changed row counts`).toEqual(rowCounts(this.print as Footprint));
-    expect(after, `${what} changed stored rows`).toEqual(this.print);
-    this.print = after;
-    this.mark = now;
-  }
-}
 
 /**
  * The optional fields a matrix input leaves out, filled with real values

@@ -1,4 +1,5 @@
 import { getTableName, is, sql } from "drizzle-orm";
+import { expect } from "vitest";
 import { PgTable } from "drizzle-orm/pg-core";
 import { queryRows } from "@/db/client";
 import * as schema from "@/db/schema";
@@ -52,4 +53,34 @@ export async function writeWatermark(db: DbOrTx): Promise<string> {
     sql`select pg_snapshot_xmax(pg_current_snapshot())::text as xmax`,
   );
   return row.xmax;
+}
+
+/**
+ * "Nothing was written" without a full snapshot per case: the full footprint
+ * is retaken only when the write watermark moved since it was taken.
+ */
+export class WriteGuard {
+  private print: Footprint | null = null;
+  private mark: string | null = null;
+  constructor(private readonly db: DbOrTx) {}
+
+  /** Before a case: make sure the snapshot describes the database as it is now. */
+  async arm() {
+    const now = await writeWatermark(this.db);
+    if (this.print && now === this.mark) return;
+    // The mark is read before the snapshot: a write between the two can only cause a needless recheck.
+    this.print = await footprint(this.db);
+    this.mark = now;
+  }
+
+  /** After a refused case: nothing may differ from the snapshot. */
+  async expectUnchanged(what: string) {
+    const now = await writeWatermark(this.db);
+    if (now === this.mark) return;
+    const after = await footprint(this.db);
+    expect(rowCounts(after), `${what} changed row counts`).toEqual(rowCounts(this.print as Footprint));
+    expect(after, `${what} changed stored rows`).toEqual(this.print);
+    this.print = after;
+    this.mark = now;
+  }
 }
