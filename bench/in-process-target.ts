@@ -15,8 +15,6 @@ import { BENCH_PASSWORD, CallError, procedurePaths, type Session, type Target } 
 export async function startInProcessTarget(driver: DriverName): Promise<Target> {
   const handle = await createTestDb(driver);
   const realtime = await startTestSoketi();
-  // The receipts notifier publishes through the process publisher: point it at this Soketi too.
-  (globalThis as unknown as { chorusPublisher?: Publisher }).chorusPublisher = realtime.publisher;
   const paths = await procedurePaths();
   const db = handle.db;
   const pushSinkPort = await freePort();

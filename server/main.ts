@@ -93,8 +93,6 @@ if (!env.PUSHER_HOST && soketiHere.kind === "in-process") {
 
 const realtime = realtimeServerConfig();
 const publisher = createPublisher(realtime, { node: soketi?.sink });
-// Next's bundled modules (pages) find the process's publisher here too.
-(globalThis as unknown as { chorusPublisher?: typeof publisher }).chorusPublisher = publisher;
 const runtime = await startServerRuntime(publisher);
 
 const { default: next } = await import("next");

@@ -107,7 +107,7 @@ describe.each(testDrivers)("read state reaching open clients (%s)", (driver) => 
       });
 
     // A window longer than the burst; flush() then plays the trailing edge the timer would.
-    const notifier = createReceiptsNotifier({ publisher: () => realtime.publisher, windowMs: 60_000 });
+    const notifier = createReceiptsNotifier({ windowMs: 60_000 });
     await Promise.all(
       readers.map((r, i) =>
         markRead(

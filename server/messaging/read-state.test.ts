@@ -23,7 +23,7 @@ describe.each(testDrivers)("read and delivered positions (%s)", (driver) => {
     handle = await createTestDb(driver, { maxConnections: 10 });
     realtime = await startTestSoketi();
     useTestPublisher(realtime.publisher);
-    deps = { publisher: realtime.publisher, notifier: createReceiptsNotifier({ publisher: () => realtime.publisher }) };
+    deps = { publisher: realtime.publisher, notifier: createReceiptsNotifier() };
     [alice, bob, carol, outsider] = await createPersonas(handle.db, "alice", "bob", "carol", "outsider");
     group = await seedGroup(handle.db, alice, [bob, carol]);
     await say(handle.db, group, alice, ["one", "two", "three", "four", "five"]);

@@ -72,7 +72,7 @@ export async function markRead(
   await announce(db, deps.publisher, [
     { id: Number(moved.outbox_id), channels: [channel], event: "read.changed", payload: { conversationId, readSeq } },
   ]);
-  (deps.notifier ?? getReceiptsNotifier()).changed(conversationId, readSeq, moved.member_count);
+  (deps.notifier ?? getReceiptsNotifier()).changed(conversationId, readSeq, moved.member_count, deps.publisher);
   return { readSeq, moved: true };
 }
 
@@ -87,7 +87,7 @@ export type MarkDeliveredResult = { moved: { conversationId: string; deliveredSe
 export async function markDelivered(
   db: DbOrTx,
   input: { userId: string; items: { conversationId: string; seq: number }[] },
-  deps: { notifier?: ReceiptsNotifier } = {},
+  deps: ReadStateDeps,
 ): Promise<MarkDeliveredResult> {
   const { items } = parseOrBadRequest(markDeliveredInput, { items: input.items });
   const highest = new Map<string, number>();
@@ -146,7 +146,7 @@ export async function markDelivered(
   const notifier = deps.notifier ?? getReceiptsNotifier();
   const result = moved.map((row) => ({ conversationId: row.conversation_id, deliveredSeq: Number(row.delivered_seq) }));
   for (const { conversationId, deliveredSeq } of result) {
-    notifier.changed(conversationId, deliveredSeq, byId.get(conversationId)?.member_count ?? 0);
+    notifier.changed(conversationId, deliveredSeq, byId.get(conversationId)?.member_count ?? 0, deps.publisher);
   }
   return { moved: result };
 }
@@ -213,6 +213,11 @@ export async function markUnread(
       payload: { conversationId, readSeq, back: true },
     },
   ]);
-  (deps.notifier ?? getReceiptsNotifier()).changed(conversationId, conversation.lastSeq, conversation.memberCount);
+  (deps.notifier ?? getReceiptsNotifier()).changed(
+    conversationId,
+    conversation.lastSeq,
+    conversation.memberCount,
+    deps.publisher,
+  );
   return { readSeq, moved: true };
 }

@@ -1,12 +1,11 @@
 import { env } from "../env";
 import { logger } from "../logger";
 import { conversationChannel } from "../realtime/channels";
-import { getPublisher, type Publisher } from "../realtime/publisher";
+import type { Publisher } from "../realtime/publisher";
 
 const log = logger.child({ domain: "receipts" });
 
 export type ReceiptsNotifierOptions = {
-  publisher?: () => Publisher;
   /** Coalescing window per conversation. */
   windowMs?: number;
   /** Groups above this size get counts only, cached; they are told no more often than the cache refreshes. */
@@ -15,15 +14,18 @@ export type ReceiptsNotifierOptions = {
 };
 
 export interface ReceiptsNotifier {
-  /** Someone's delivered or read position in a conversation moved up to `seq`. */
-  changed(conversationId: string, seq: number, memberCount: number): void;
+  /**
+   * Someone's delivered or read position in a conversation moved up to `seq`.
+   * The event goes out through the caller's publisher (a trailing one through the latest caller's).
+   */
+  changed(conversationId: string, seq: number, memberCount: number, publisher: Publisher): void;
   /** Publishes everything pending now and waits for it (shutdown, tests). */
   flush(): Promise<void>;
   /** receipts.changed events published so far. */
   readonly published: number;
 }
 
-type Slot = { pending: number | null; timer: NodeJS.Timeout; windowMs: number };
+type Slot = { pending: number | null; timer: NodeJS.Timeout; windowMs: number; publisher: Publisher };
 
 /**
  * Throttles `receipts.changed` per conversation: the first change is published
@@ -33,7 +35,6 @@ type Slot = { pending: number | null; timer: NodeJS.Timeout; windowMs: number };
  * instances each throttles its own readers, which still bounds the rate.
  */
 export function createReceiptsNotifier(options: ReceiptsNotifierOptions = {}): ReceiptsNotifier {
-  const publisher = options.publisher ?? getPublisher;
   const windowMs = options.windowMs ?? env.RECEIPTS_EVENT_DEBOUNCE_MS;
   const detailMaxMembers = options.detailMaxMembers ?? env.RECEIPTS_DETAIL_MAX_MEMBERS;
   const largeGroupWindowMs = Math.max(options.largeGroupWindowMs ?? env.RECEIPTS_CACHE_SECONDS * 1000, windowMs);
@@ -41,9 +42,9 @@ export function createReceiptsNotifier(options: ReceiptsNotifierOptions = {}): R
   const inFlight = new Set<Promise<void>>();
   let published = 0;
 
-  function publish(conversationId: string, upToSeq: number) {
+  function publish(publisher: Publisher, conversationId: string, upToSeq: number) {
     published += 1;
-    const sending = publisher()
+    const sending = publisher
       .publish(conversationChannel(conversationId), "receipts.changed", { conversationId, upToSeq })
       .catch((error: unknown) => {
         // A lost hint costs freshness only: clients refetch receipts on their next open or reconnect.
@@ -60,7 +61,7 @@ export function createReceiptsNotifier(options: ReceiptsNotifierOptions = {}): R
       slots.delete(conversationId);
       return;
     }
-    publish(conversationId, slot.pending);
+    publish(slot.publisher, conversationId, slot.pending);
     slot.pending = null;
     slot.timer = schedule(conversationId, slot.windowMs);
   }
@@ -72,21 +73,22 @@ export function createReceiptsNotifier(options: ReceiptsNotifierOptions = {}): R
   }
 
   return {
-    changed(conversationId, seq, memberCount) {
+    changed(conversationId, seq, memberCount, publisher) {
       const slot = slots.get(conversationId);
       if (slot) {
         slot.pending = Math.max(slot.pending ?? 0, seq);
+        slot.publisher = publisher;
         return;
       }
       const ms = memberCount > detailMaxMembers ? largeGroupWindowMs : windowMs;
-      publish(conversationId, seq);
-      slots.set(conversationId, { pending: null, timer: schedule(conversationId, ms), windowMs: ms });
+      publish(publisher, conversationId, seq);
+      slots.set(conversationId, { pending: null, timer: schedule(conversationId, ms), windowMs: ms, publisher });
     },
     async flush() {
       for (const [conversationId, slot] of slots) {
         clearTimeout(slot.timer);
         slots.delete(conversationId);
-        if (slot.pending !== null) publish(conversationId, slot.pending);
+        if (slot.pending !== null) publish(slot.publisher, conversationId, slot.pending);
       }
       await Promise.all([...inFlight]);
     },
@@ -98,7 +100,7 @@ export function createReceiptsNotifier(options: ReceiptsNotifierOptions = {}): R
 
 const globalForReceipts = globalThis as unknown as { chorusReceiptsNotifier?: ReceiptsNotifier };
 
-/** The process-wide notifier, publishing through the configured Soketi. */
+/** The process-wide notifier: its coalescing windows span every request of the process. */
 export function getReceiptsNotifier(): ReceiptsNotifier {
   globalForReceipts.chorusReceiptsNotifier ??= createReceiptsNotifier();
   return globalForReceipts.chorusReceiptsNotifier;

@@ -50,7 +50,7 @@ describe.each(testDrivers)("read receipts (%s)", (driver) => {
     handle = await createTestDb(driver);
     realtime = await startTestSoketi();
     useTestPublisher(realtime.publisher);
-    deps = { publisher: realtime.publisher, notifier: createReceiptsNotifier({ publisher: () => realtime.publisher }) };
+    deps = { publisher: realtime.publisher, notifier: createReceiptsNotifier() };
     [alice, bob, carol, outsider] = await createPersonas(handle.db, "alice", "bob", "carol", "outsider");
     people = await Promise.all(Array.from({ length: 10 }, (_, i) => createPersona(handle.db, `member${i}`)));
   });

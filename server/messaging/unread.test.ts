@@ -28,7 +28,7 @@ describe.each(testDrivers)("unread counts and mentions (%s)", (driver) => {
     handle = await createTestDb(driver);
     realtime = await startTestSoketi();
     useTestPublisher(realtime.publisher);
-    deps = { publisher: realtime.publisher, notifier: createReceiptsNotifier({ publisher: () => realtime.publisher }) };
+    deps = { publisher: realtime.publisher, notifier: createReceiptsNotifier() };
     sendDeps = testSendDeps(realtime.publisher);
     [alice, bob, carol, outsider] = await createPersonas(handle.db, "alice", "bob", "carol", "outsider");
   });

@@ -155,11 +155,3 @@ function overHttp(pusher: Pusher): Delivery {
     },
   };
 }
-
-const globalForPublisher = globalThis as unknown as { chorusPublisher?: Publisher };
-
-/** The process-wide publisher for the configured Soketi. */
-export function getPublisher(): Publisher {
-  globalForPublisher.chorusPublisher ??= createPublisher();
-  return globalForPublisher.chorusPublisher;
-}

@@ -31,10 +31,9 @@ export function recordingPublisher(): Publisher & { published: Published[]; term
 
 let current: Publisher | undefined;
 
-/** Routes callers made by callerFor (and the receipts notifier) to a test Soketi's publisher. */
+/** Routes callers made by callerFor to a test Soketi's publisher. */
 export function useTestPublisher(publisher: Publisher) {
   current = publisher;
-  (globalThis as unknown as { chorusPublisher?: Publisher }).chorusPublisher = publisher;
 }
 
 export function testPublisher(): Publisher {

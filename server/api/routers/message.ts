@@ -41,7 +41,9 @@ export const messageRouter = createTRPCRouter({
   // A batch across conversations: membership of each is checked in one query by markDelivered.
   markDelivered: protectedProcedure
     .input(markDeliveredInput)
-    .mutation(({ ctx, input }) => markDelivered(ctx.db, { userId: ctx.user.id, items: input.items })),
+    .mutation(({ ctx, input }) =>
+      markDelivered(ctx.db, { userId: ctx.user.id, items: input.items }, { publisher: ctx.publisher }),
+    ),
   receipts: memberProcedure
     .input(receiptsInput)
     .query(({ ctx, input }) => receiptsFor(ctx.db, { userId: ctx.user.id, ...input }, { membership: ctx.membership })),
