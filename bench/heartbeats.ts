@@ -34,10 +34,13 @@ type Driver = {
   pid?: number;
 };
 
-const BEAT = { away: false };
-
 /** Over HTTP: a forked process mints the users' session cookies and beats at the rate. */
-async function childDriver(ctx: BenchContext, users: { id: string; username: string }[], perSecond: number) {
+async function childDriver(
+  ctx: BenchContext,
+  users: { id: string; username: string }[],
+  perSecond: number,
+  open: string,
+) {
   const http = ctx.target.http;
   if (!http) throw new Error("no HTTP server");
   const child = new LoadChild({
@@ -45,6 +48,7 @@ async function childDriver(ctx: BenchContext, users: { id: string; username: str
     baseUrl: http.baseUrl,
     authSecret: http.authSecret,
     users,
+    open,
     perSecond,
     warmConcurrency: 32,
     sockets: 64,
@@ -71,7 +75,12 @@ async function childDriver(ctx: BenchContext, users: { id: string; username: str
 }
 
 /** In-process (the smoke run): the same calls from this loop, at a tiny rate. */
-async function localDriver(ctx: BenchContext, users: { id: string; username: string }[], perSecond: number) {
+async function localDriver(
+  ctx: BenchContext,
+  users: { id: string; username: string }[],
+  perSecond: number,
+  open: string,
+) {
   const sessions = await mapLimit(users, 8, (u) => ctx.target.session(u));
   let latencies: number[] = [];
   let ok = 0;
@@ -81,7 +90,7 @@ async function localDriver(ctx: BenchContext, users: { id: string; username: str
   const beat = async (i: number) => {
     const t0 = performance.now();
     try {
-      await sessions[i % sessions.length].call("mutation", "presence.heartbeat", BEAT);
+      await sessions[i % sessions.length].call("mutation", "presence.heartbeat", { away: false, open });
       ok++;
       latencies.push(performance.now() - t0);
     } catch (error) {
@@ -274,7 +283,10 @@ export async function heartbeatsSection(ctx: BenchContext): Promise<SectionResul
     windows[windows.length - 1].deliver = await delivered();
 
     ctx.log(`heartbeats: every user's first beat (unmeasured), then ${perSecond.toFixed(0)}/s`);
-    driver = target.http ? await childDriver(ctx, beaters, perSecond) : await localDriver(ctx, beaters, perSecond);
+    // Every beat names the group as the open conversation: its members get its last seq back, the others null.
+    driver = target.http
+      ? await childDriver(ctx, beaters, perSecond, group.id)
+      : await localDriver(ctx, beaters, perSecond, group.id);
     warm = await driver.warmed();
     if (warm.failed > 0) ctx.log(`  heartbeats: ${warm.failed} first beats failed, first: ${warm.firstError}`);
     await sleep(Math.min(2000, seconds * 500));
@@ -331,7 +343,7 @@ export async function heartbeatsSection(ctx: BenchContext): Promise<SectionResul
     tables: [
       {
         title: "6. Heartbeats",
-        workload: `${sizes.heartbeatUsers} signed-in users, each calling presence.heartbeat once per ${sizes.heartbeatIntervalSeconds} s (${perSecond.toFixed(0)}/s in all, evenly spaced${target.http ? ", from a process of their own over 64 keep-alive sockets" : ""}); a group of ${sizes.heartbeatGroupSize} with ${connectedCount} members connected over pusher-js receives ${sizes.heartbeatMessageRate} msg/s in the message windows; ${seconds} s per window`,
+        workload: `${sizes.heartbeatUsers} signed-in users, each calling presence.heartbeat once per ${sizes.heartbeatIntervalSeconds} s with the group as its open conversation (${perSecond.toFixed(0)}/s in all, evenly spaced${target.http ? ", from a process of their own over 64 keep-alive sockets" : ""}); a group of ${sizes.heartbeatGroupSize} with ${connectedCount} members connected over pusher-js receives ${sizes.heartbeatMessageRate} msg/s in the message windows; ${seconds} s per window`,
         columns: [
           "window",
           "server CPU (% of a core)",

@@ -5,7 +5,6 @@ import { createTestDb } from "@/db/testing";
 import { createCaller } from "@/server/api/root";
 import { hashPassword } from "@/server/auth/password";
 import { authorizeChannels } from "@/server/realtime/authorize";
-import type { Publisher } from "@/server/realtime/publisher";
 import { startPushWorker } from "@/server/push/worker";
 import { freePort, startTestSoketi } from "@/server/testing/realtime";
 import webpush from "web-push";

@@ -75,7 +75,7 @@ async function runHeartbeats(job: Extract<LoadJob, { type: "heartbeats" }>) {
     cookies.push(`next-auth.session-token=${token}`);
   }
   const agent = new http.Agent({ keepAlive: true, maxSockets: job.sockets });
-  const body = JSON.stringify({ json: { away: false } });
+  const body = JSON.stringify({ json: { away: false, open: job.open } });
 
   let latencies: number[] = [];
   let ok = 0;

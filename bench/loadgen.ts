@@ -34,6 +34,8 @@ export type HeartbeatJob = {
   baseUrl: string;
   authSecret: string;
   users: { id: string; username: string }[];
+  /** The conversation every beat names as open (the browser sends the one on screen). */
+  open: string;
   /** Overall steady rate, beats per second. */
   perSecond: number;
   /** Parallel requests for the first (unmeasured) beat of every user. */

@@ -164,6 +164,21 @@ export class MemberClient {
     return this.filling;
   }
 
+  /**
+   * A heartbeat naming the open conversation, as the browser sends one every 45 s: when its
+   * answer's last seq is beyond what is shown, a live event was lost with no later message to
+   * reveal the gap, and history fills it.
+   */
+  async beat(): Promise<void> {
+    const answer = await this.api.call<{ openLastSeq: number | null }>("mutation", "presence.heartbeat", {
+      away: false,
+      open: this.conversationId,
+    });
+    if (!answer.ok) throw new Error(`${this.name}'s heartbeat failed: ${answer.code} ${answer.message}`);
+    const { openLastSeq } = answer.data;
+    if (openLastSeq !== null && openLastSeq > this.contiguous()) await this.fillGaps();
+  }
+
   maxSeen(): number {
     let max = 0;
     for (const seq of this.shown.keys()) if (seq > max) max = seq;

@@ -1,7 +1,8 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { usePathname } from "next/navigation";
 import { useCallback, useEffect, useMemo, useState } from "react";
+import { fillIfBehind } from "./catch-up";
 import { createChatApi } from "./chat-api";
 import { ChatContext, type ChatContextValue, createAcks, useChat, useConversations } from "./chat-context";
 import { ChatWindow } from "./chat-window";
@@ -12,6 +13,7 @@ import { useRealtime } from "./realtime";
 import { useNotificationSettings } from "./notification-settings";
 import { setFaviconCount } from "./page-alerts";
 import { registerServiceWorker } from "./push-client";
+import { chatKeys } from "./chat-store";
 import { RealtimeSync } from "./realtime-sync";
 import { useTRPC, useTRPCClient } from "./trpc";
 import { usePresenceSync } from "./use-presence";
@@ -110,8 +112,21 @@ function SearchBox() {
   return <MessageSearch open={open} onClose={() => setOpen(false)} />;
 }
 
+/** Heartbeats; each answer also says how far the open conversation goes, so a lost last message shows. */
 function PresenceSync() {
-  usePresenceSync();
+  const { activeId, api } = useChat();
+  const qc = useQueryClient();
+  const onLastSeq = useCallback(
+    (conversationId: string, lastSeq: number) =>
+      void fillIfBehind(qc, api, conversationId, lastSeq)
+        .then(async (fetched) => {
+          // The list's preview and badge missed the same event.
+          if (fetched) await qc.invalidateQueries({ queryKey: chatKeys.conversations() });
+        })
+        .catch((err: unknown) => console.error("catching up the open conversation failed", err)),
+    [qc, api],
+  );
+  usePresenceSync({ conversationId: activeId, onLastSeq });
   return null;
 }
 

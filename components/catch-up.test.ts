@@ -1,7 +1,7 @@
 import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 import type { WireMessage } from "@/server/realtime/events";
-import { fillGap } from "./catch-up";
+import { fillGap, fillIfBehind } from "./catch-up";
 import type { ChatApi } from "./chat-api";
 import { chatKeys, getMessages, type MessagesState } from "./chat-store";
 
@@ -65,6 +65,7 @@ function client(loadedThrough: number, committed: number) {
   return {
     history,
     fill: () => fillGap(qc, history.api, conv),
+    fillIfBehind: (lastSeq: number) => fillIfBehind(qc, history.api, conv, lastSeq),
     asked: () => history.calls.map((c) => c.afterSeq),
     shown: () => getMessages(qc, conv)?.items.map((m) => m.seq),
   };
@@ -105,5 +106,31 @@ describe("fillGap", () => {
     history.calls[1].answer();
     await again;
     expect(asked()).toEqual([3, 5]);
+  });
+});
+
+describe("fillIfBehind (a heartbeat's last seq for the open conversation)", () => {
+  it("fetches the last message whose live event never came, and nothing when the client is up to date", async () => {
+    const { history, fillIfBehind, asked, shown } = client(5, 6);
+    // The answer says 5: what is loaded. No request.
+    expect(await fillIfBehind(5)).toBe(false);
+    expect(asked()).toEqual([]);
+    // It says 6, and no event for 6 ever came: the client asks for what follows 5.
+    const behind = fillIfBehind(6);
+    await settle();
+    expect(asked()).toEqual([5]);
+    history.calls[0].answer();
+    expect(await behind).toBe(true);
+    expect(shown()).toEqual([1, 2, 3, 4, 5, 6]);
+    // The next beat finds it caught up.
+    expect(await fillIfBehind(6)).toBe(false);
+    expect(asked()).toEqual([5]);
+  });
+
+  it("does nothing for a conversation whose messages were never loaded", async () => {
+    const qc = new QueryClient();
+    const history = server(3);
+    expect(await fillIfBehind(qc, history.api, conv, 3)).toBe(false);
+    expect(history.calls).toHaveLength(0);
   });
 });

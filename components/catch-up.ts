@@ -74,6 +74,26 @@ export function fillChanges(qc: QueryClient, api: ChatApi, conversationId: strin
   });
 }
 
+/**
+ * The server said the conversation's last seq (a heartbeat's answer): fetches
+ * what the loaded messages lack, when they lack something. That is a live
+ * event that never came, with no later message to reveal the gap (a Soketi
+ * node cut off from the others). True when it fetched.
+ */
+export async function fillIfBehind(
+  qc: QueryClient,
+  api: ChatApi,
+  conversationId: string,
+  lastSeq: number,
+): Promise<boolean> {
+  const state = getMessages(qc, conversationId);
+  if (!state) return false;
+  const newest = Math.max(state.items.at(-1)?.seq ?? 0, state.removedThroughSeq ?? 0);
+  if (newest >= lastSeq) return false;
+  await fillGap(qc, api, conversationId);
+  return true;
+}
+
 /** After a reconnect: new messages first, then changes to the ones loaded. */
 export async function catchUpConversation(qc: QueryClient, api: ChatApi, conversationId: string): Promise<void> {
   await fillGap(qc, api, conversationId);

@@ -2,12 +2,13 @@
 /**
  * Presence in the browser.
  *
- *   usePresenceSync()                 Mount ONCE in the signed-in shell. Sends presence.heartbeat
+ *   usePresenceSync(open?)            Mount ONCE in the signed-in shell. Sends presence.heartbeat
  *                                     every `heartbeatSeconds` (and at once on connect, tab hidden or
  *                                     shown, idle or back), `away` when the tab is hidden or the user
  *                                     has been idle `idleSeconds`; applies every `presence` event
  *                                     (from any subscribed channel) to the shared store; refetches
- *                                     after a reconnect.
+ *                                     after a reconnect. `open`: the conversation on screen, whose
+ *                                     last seq each beat's answer hands to `open.onLastSeq`.
  *   usePresence(userIds)              Map userId -> { userId, status, lastSeenAt } for up to any
  *                                     number of ids (fetched 200 at a time, then kept current by
  *                                     events). Users you share no conversation with are absent.
@@ -93,22 +94,37 @@ function useAway(idleSeconds: number): boolean {
   return away;
 }
 
-export function usePresenceSync(): void {
+export type OpenConversation = {
+  conversationId: string | null;
+  onLastSeq: (conversationId: string, lastSeq: number) => void;
+};
+
+export function usePresenceSync(open?: OpenConversation): void {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { pusher, state } = useRealtime();
   const settings = usePresenceSettings();
   const away = useAway(settings.idleSeconds);
+  // Read at each beat: switching conversations does not beat again.
+  const openRef = useRef(open);
+  openRef.current = open;
   const { mutate } = useMutation(
-    trpc.presence.heartbeat.mutationOptions({ onSuccess: (presence) => putPresence([presence]) }),
+    trpc.presence.heartbeat.mutationOptions({
+      onSuccess: ({ openLastSeq, ...presence }, variables) => {
+        putPresence([presence]);
+        const asked = variables?.open;
+        if (asked && openLastSeq !== null) openRef.current?.onLastSeq(asked, openLastSeq);
+      },
+    }),
   );
 
   // A beat now whenever what we would report changes (away, connected), then on a steady interval.
   const connected = state === "connected";
   // biome-ignore lint/correctness/useExhaustiveDependencies: `connected` re-runs it so a (re)connect beats at once.
   useEffect(() => {
-    mutate({ away });
-    const timer = window.setInterval(() => mutate({ away }), settings.heartbeatSeconds * 1000);
+    const beat = () => mutate({ away, open: openRef.current?.conversationId ?? undefined });
+    beat();
+    const timer = window.setInterval(beat, settings.heartbeatSeconds * 1000);
     return () => window.clearInterval(timer);
   }, [mutate, away, connected, settings.heartbeatSeconds]);
 

@@ -341,7 +341,14 @@ export const authzMatrix: Record<string, MatrixRow> = {
   },
   "message.mentions": { input: () => ({}), expect: anyoneSignedIn },
 
-  "presence.heartbeat": { input: () => ({ away: false }), expect: anyoneSignedIn },
+  // Naming an open conversation: its last seq comes back to members only, null to anyone else (server/presence tests).
+  "presence.heartbeat": {
+    input: () => ({ away: false }),
+    expect: anyoneSignedIn,
+    variants: {
+      "naming the group as open": { input: (w) => ({ away: false, open: w.groupId }), expect: anyoneSignedIn },
+    },
+  },
   "presence.setStatus": { input: () => ({ status: "busy" }), expect: anyoneSignedIn },
   // Allowed for anyone signed in; users who share no conversation with the caller are left out of the answer.
   "presence.get": { input: (w) => ({ userIds: [w.alice.id, w.carol.id] }), expect: anyoneSignedIn },

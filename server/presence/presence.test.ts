@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { members, outbox, users } from "@/db/schema";
+import { conversations, members, outbox, users } from "@/db/schema";
 import { createTestDb, type TestDb, testDrivers } from "@/db/testing";
 import { conversationChannel, userChannel } from "../realtime/channels";
 import type { Publisher } from "../realtime/publisher";
@@ -123,6 +123,49 @@ describe.each(testDrivers)("presence (%s)", (driver) => {
       const cleared = await setStatus(db(), alice.id, null, { publisher: announcer, now: at(t0, 41) });
       expect(cleared.presence.status).toBe("online");
       expect((await presenceRow(alice)).presenceManual).toBeNull();
+    });
+  });
+
+  describe("the open conversation's last seq", () => {
+    it("comes back with a beat on both paths for a member, and is null for a conversation the caller is not in, left or unknown", async () => {
+      const dana = await createPersona(db(), "dana");
+      const emil = await createPersona(db(), "emil");
+      const stranger = await createPersona(db(), "stranger");
+      const dm = await dmBetween(db(), dana, emil);
+      const group = await groupOf(db(), [dana, emil], "Left behind");
+      await db().update(conversations).set({ lastSeq: 7 }).where(eq(conversations.id, dm));
+      await db()
+        .update(members)
+        .set({ leftAt: new Date() })
+        .where(and(eq(members.conversationId, group), eq(members.userId, dana.id)));
+      const t0 = new Date("2030-01-05T10:00:00Z");
+      const beat = (who: Persona, open: string | undefined, now: Date) =>
+        heartbeat(db(), who.id, { publisher: announcer, now, openConversationId: open });
+
+      // The first beat takes the locked path (offline -> online), the next the one-statement path.
+      const first = await beat(dana, dm, t0);
+      expect(first.announced).toBeGreaterThan(0);
+      expect(first.openLastSeq).toBe(7);
+      const second = await beat(dana, dm, at(t0, 45));
+      expect(second.announced).toBe(0);
+      expect(second.openLastSeq).toBe(7);
+      expect((await beat(dana, undefined, at(t0, 90))).openLastSeq).toBeNull();
+
+      expect((await beat(stranger, dm, t0)).openLastSeq).toBeNull();
+      expect((await beat(stranger, dm, at(t0, 45))).openLastSeq).toBeNull();
+      expect((await beat(dana, group, at(t0, 135))).openLastSeq).toBeNull();
+      expect((await beat(dana, crypto.randomUUID(), at(t0, 180))).openLastSeq).toBeNull();
+    });
+
+    it("is refused through the router when it is not a conversation id, and changes nothing", async () => {
+      const fay = await createPersona(db(), "fay");
+      const caller = callerFor(db(), fay);
+      const rowBefore = await presenceRow(fay);
+      for (const open of ["", "not-a-uuid", "'; drop table users; --"]) {
+        await expect(caller.presence.heartbeat({ away: false, open })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+      }
+      expect(await presenceRow(fay)).toEqual(rowBefore);
+      expect(await caller.presence.heartbeat({ away: false })).toMatchObject({ userId: fay.id, openLastSeq: null });
     });
   });
 

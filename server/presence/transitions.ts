@@ -73,6 +73,18 @@ function presenceChange(before: PresenceRow, after: PresenceRow): UserPresence |
 }
 
 /**
+ * A heartbeat's answer: the user's presence, and the open conversation's last
+ * seq when the tab named one (null when the user is not a member of it).
+ */
+export type HeartbeatResult = PresenceResult & { openLastSeq: number | null };
+
+/** The last seq of a conversation the user is a current member of: a scalar subquery, so it rides along. */
+const lastSeqIfMember = (userId: string, conversationId: string) =>
+  sql`(select c.last_seq from conversations c
+        join members m on m.conversation_id = c.id and m.user_id = ${userId}::uuid and m.left_at is null
+        where c.id = ${conversationId}::uuid)`;
+
+/**
  * A browser tab says it is alive. `away` (tab hidden or idle) only wins when
  * no device reported activity within a heartbeat interval (plus slack): with a
  * hidden laptop tab and an active phone, the user stays online instead of
@@ -81,9 +93,18 @@ function presenceChange(before: PresenceRow, after: PresenceRow): UserPresence |
 export async function heartbeat(
   db: Db,
   userId: string,
-  options: PresenceOptions & Announcing & { away?: boolean },
-): Promise<PresenceResult> {
+  options: PresenceOptions &
+    Announcing & {
+      away?: boolean;
+      /**
+       * The conversation the tab shows: its last seq comes back, so a message whose live event was
+       * lost (a Soketi node cut off from the others) shows within a beat even when no later one follows.
+       */
+      openConversationId?: string;
+    },
+): Promise<HeartbeatResult> {
   const { now, ttlMs, fanoutMaxMembers, heartbeatMs } = resolve(options);
+  const open = options.openConversationId;
   const expiresAt = new Date(now.getTime() + ttlMs);
   const activeWindowMs = heartbeatMs + 15_000;
   // Most beats change nothing peers see: one statement renews the expiry,
@@ -99,13 +120,15 @@ export async function heartbeat(
     presence_status: PresenceRow["presenceStatus"];
     presence_manual: PresenceRow["presenceManual"];
     last_seen_at: Date | string | null;
+    open_last_seq: number | string | null;
   }>(
     db,
     sql`update users set presence_status = ${next}, presence_expires_at = ${expiresAt.toISOString()}::timestamptz
           ${options.away ? sql`` : sql`, last_seen_at = ${now.toISOString()}::timestamptz`}
         where id = ${userId}::uuid and presence_status <> 'offline'
           and (presence_manual is not null or presence_status = ${next})
-        returning id, presence_status, presence_manual, last_seen_at`,
+        returning id, presence_status, presence_manual, last_seen_at,
+          ${open ? lastSeqIfMember(userId, open) : sql`null`} as open_last_seq`,
   );
   if (renewed) {
     const row: PresenceRow = {
@@ -115,9 +138,10 @@ export async function heartbeat(
       presenceExpiresAt: expiresAt,
       lastSeenAt: renewed.last_seen_at === null ? null : new Date(renewed.last_seen_at),
     };
-    return { presence: toUserPresence(row, now), announced: 0 };
+    const openLastSeq = renewed.open_last_seq === null ? null : Number(renewed.open_last_seq);
+    return { presence: toUserPresence(row, now), announced: 0, openLastSeq };
   }
-  return commitAndAnnounce(db, options.publisher, async (tx) => {
+  const changed = await commitAndAnnounce(db, options.publisher, async (tx) => {
     const before = await lockPresence(tx, userId);
     if (!before) throw new AppError("NOT_FOUND", "User not found");
     if (!options.away) {
@@ -142,6 +166,13 @@ export async function heartbeat(
       fanoutMaxMembers,
     );
   });
+  // The locked path runs when the status peers see changes (a few beats a day per user): one more read is fine.
+  if (!open) return { ...changed, openLastSeq: null };
+  const [row] = await queryRows<{ last_seq: number | string | null }>(
+    db,
+    sql`select ${lastSeqIfMember(userId, open)} as last_seq`,
+  );
+  return { ...changed, openLastSeq: row?.last_seq == null ? null : Number(row.last_seq) };
 }
 
 /** The user picks a status (busy, away, online) or goes back to automatic with null. */

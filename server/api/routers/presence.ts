@@ -8,18 +8,30 @@ export const MAX_PRESENCE_IDS = 200;
 
 const presenceStatus = z.enum(["online", "away", "busy", "offline"]);
 const userPresence = z.object({ userId: z.string(), status: presenceStatus, lastSeenAt: z.string().nullable() });
+const heartbeatInput = z
+  .object({ away: z.boolean().default(false), open: z.uuid("open must be a conversation id").optional() })
+  .default({ away: false });
+const heartbeatOutput = userPresence.extend({ openLastSeq: z.number().nullable() });
 
 // Online counts of large groups are asked for by every open client; a few seconds of staleness is fine.
 const ONLINE_COUNT_CACHE_MS = 10_000;
 const onlineCounts = new Map<string, { online: number; at: number }>();
 
 export const presenceRouter = createTRPCRouter({
-  /** Browser tabs call this every `heartbeatSeconds`; `away` when hidden or idle. */
+  /**
+   * Browser tabs call this every `heartbeatSeconds`; `away` when hidden or idle. `open`: the
+   * conversation the tab shows, whose last seq comes back (null unless the caller is a member).
+   */
   heartbeat: protectedProcedure
-    .input(z.object({ away: z.boolean().default(false) }).default({ away: false }))
-    .output(userPresence)
+    .input(heartbeatInput)
+    .output(heartbeatOutput)
     .mutation(async ({ ctx, input }) => {
-      return (await heartbeat(ctx.db, ctx.user.id, { away: input.away, publisher: ctx.publisher })).presence;
+      const beat = await heartbeat(ctx.db, ctx.user.id, {
+        away: input.away,
+        openConversationId: input.open,
+        publisher: ctx.publisher,
+      });
+      return { ...beat.presence, openLastSeq: beat.openLastSeq };
     }),
 
   /** Busy, away or online by choice; null returns to automatic. */
