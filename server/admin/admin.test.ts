@@ -46,6 +46,13 @@ describe.each(testDrivers)("site administration (%s)", (driver) => {
     const second = await asGina().admin.users.list({ query: tag, limit: 3, cursor: first.nextCursor ?? undefined });
     expect(second.users.map((u) => u.username)).toEqual(people.slice(3).map((p) => p.username));
     expect(second.nextCursor).toBeNull();
+    // A cursor is a username from a previous page: anything else is refused before the query runs.
+    for (const cursor of ["zz\u0000", "a\tb", "x".repeat(201), "'; select 1; --"]) {
+      await expect(asGina().admin.users.list({ query: tag, cursor })).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+        message: expect.stringContaining("cursor must be the nextCursor of a previous page"),
+      });
+    }
     // Wildcards are literal; a deactivated user drops out of everyone's people search.
     expect((await asGina().admin.users.list({ query: "%" })).users).toEqual([]);
     const found = await callerFor(db, people[0]).user.search({ query: tag });

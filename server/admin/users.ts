@@ -4,7 +4,7 @@ import { users } from "@/db/schema";
 import type { Db } from "@/db/types";
 import { MAX_USER_SEARCH_CHARS } from "@/lib/limits";
 import { checkText } from "@/lib/text";
-import { passwordSchema } from "../auth/accounts";
+import { passwordSchema, usernameSchema } from "../auth/accounts";
 import { hashPassword } from "../auth/password";
 import { announceStandingChange, endSessions, forgetStanding } from "../auth/standing";
 import { AppError } from "../errors";
@@ -31,8 +31,12 @@ export const listUsersInput = z.object({
       "Search contains characters people do not type",
     )
     .optional(),
-  // The username the previous page ended on.
-  cursor: z.string().max(200).optional(),
+  // The username the previous page ended on; compared in SQL, so held to the username rules
+  // (a NUL in it made Postgres refuse the query with a 500).
+  cursor: z
+    .string("cursor must be text")
+    .refine((v) => usernameSchema.safeParse(v).success, "cursor must be the nextCursor of a previous page")
+    .optional(),
   limit: z.number().int().min(1).max(100).default(50),
 });
 
