@@ -152,7 +152,11 @@ describe.each(testDrivers)("realtime delivery of messages (%s)", (driver) => {
       key: realtime.config.key,
       secret: realtime.config.secret,
     });
-    for (const c of [bobClient, carolClient]) c.connect();
+    // Reconnect now rather than at pusher-js's next retry (up to 15 s away once it calls Soketi unavailable).
+    for (const c of [bobClient, carolClient]) {
+      c.disconnect();
+      c.connect();
+    }
     await back;
 
     // The retry delays have not passed yet: act as the background publisher would once they have.
